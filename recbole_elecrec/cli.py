@@ -1,0 +1,43 @@
+"""Command line of ``run_recbole.py``: train and evaluate ELECRec or any RecBole model."""
+
+import argparse
+import json
+import sys
+
+from recbole_elecrec.data.prepare import PrepareError
+from recbole_elecrec.quick_start import evaluate_checkpoint, run
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description="Train and evaluate ELECRec or any RecBole model. Other RecBole settings "
+        "pass through as --key=value (e.g. --epochs=5 --gpu_id=0).",
+    )
+    parser.add_argument("--model", "-m", default="ELECRec", help="ELECRec or a RecBole model name")
+    parser.add_argument("--dataset", "-d", default="ml-100k",
+                        help="dataset name (default: RecBole's bundled ml-100k)")
+    parser.add_argument("--config_files", help="YAML config files, separated by spaces")
+    parser.add_argument("--eval_only", action="store_true",
+                        help="evaluate --checkpoint instead of training")
+    parser.add_argument("--checkpoint", help="a RecBole checkpoint (.pth) for --eval_only")
+    return parser.parse_known_args(argv)
+
+
+def main(argv=None):
+    args, passthrough = parse_args(sys.argv[1:] if argv is None else argv)
+    # RecBole's Config reads --key=value from sys.argv itself: leave it only the pass-through
+    sys.argv = [sys.argv[0]] + passthrough
+    config_files = args.config_files.split() if args.config_files else None
+    try:
+        if args.eval_only:
+            if not args.checkpoint:
+                raise ValueError("--eval_only needs --checkpoint=PATH")
+            result = evaluate_checkpoint(args.checkpoint, args.model, args.dataset, config_files)
+        else:
+            result = run(args.model, args.dataset, config_files)
+    except (ValueError, KeyError, FileNotFoundError, PrepareError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    print(json.dumps(result))
+    return 0

@@ -1,0 +1,79 @@
+"""Sequential datasets: whole-history bookkeeping for evaluation, one training row per user."""
+
+import numpy as np
+import torch
+from recbole.data.dataset import SequentialDataset
+from recbole.data.interaction import Interaction
+from recbole.utils import FeatureSource, FeatureType
+
+
+class HistorySequentialDataset(SequentialDataset):
+    """RecBole's ``SequentialDataset`` that remembers every user's whole item history.
+
+    Each augmented row gets a ``history_length`` field (how many of its user's interactions
+    precede its target), so evaluation can mask the whole history, not only the last
+    ``MAX_ITEM_LIST_LENGTH`` items that ``item_id_list`` holds.
+    """
+
+    history_length_field = "history_length"
+
+    def data_augmentation(self):
+        self.sort(by=[self.uid_field, self.time_field], ascending=True)
+        uids = self.inter_feat[self.uid_field].numpy()
+        self.user_items = self.inter_feat[self.iid_field].numpy().copy()
+        self.user_items_indptr = np.concatenate(
+            [[0], np.cumsum(np.bincount(uids, minlength=self.user_num))]
+        )
+        super().data_augmentation()
+
+        # rows stay sorted by user then time: a user's k-th row (from 0) has k + 1 items before it
+        row_uids = self.inter_feat[self.uid_field].numpy()
+        first_row = np.searchsorted(row_uids, row_uids, side="left")
+        history_length = np.arange(len(row_uids)) - first_row + 1
+        self.set_field_property(
+            self.history_length_field, FeatureType.TOKEN, FeatureSource.INTERACTION, 1
+        )
+        self.inter_feat.update(
+            Interaction({self.history_length_field: torch.from_numpy(history_length)})
+        )
+
+    def history_index(self, interaction):
+        """``(rows, items)`` index pairs of every row's whole history, for masking a score matrix."""
+        uids = interaction[self.uid_field].cpu().numpy()
+        lengths = interaction[self.history_length_field].cpu().numpy()
+        rows = np.repeat(np.arange(len(uids)), lengths)
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        items = self.user_items[np.repeat(self.user_items_indptr[uids], lengths) + offsets]
+        return torch.from_numpy(rows), torch.from_numpy(items)
+
+
+class ELECRecDataset(HistorySequentialDataset):
+    """ELECRec's training data: by default one row per user, its longest training prefix.
+
+    The model reads a next-item target at every position of that row (as the reference code
+    does), so RecBole's prefix rows would repeat each target up to 50 times; set
+    ``prefix_augmentation: True`` to train on them anyway. Validation and test rows are RecBole's
+    leave-one-out rows, unchanged.
+    """
+
+    def data_augmentation(self):
+        counts = np.bincount(self.inter_feat[self.uid_field].numpy())
+        short = np.flatnonzero((counts > 0) & (counts < 3))
+        if len(short):
+            token = self.id2token(self.uid_field, short[0])
+            raise ValueError(
+                f"user '{token}' has {counts[short[0]]} interactions ({len(short)} users have "
+                "fewer than 3): leave-one-out needs at least 3 per user (train, validation, "
+                "test); filter them with user_inter_num_interval: '[3,inf)'"
+            )
+        super().data_augmentation()
+
+    def build(self):
+        train, valid, test = super().build()
+        if not self.config["prefix_augmentation"]:
+            uids = train.inter_feat[self.uid_field].numpy()
+            lengths = train.inter_feat[self.history_length_field].numpy()
+            order = np.lexsort((lengths, uids))
+            is_last = np.r_[uids[order][1:] != uids[order][:-1], True]
+            train = train.copy(train.inter_feat[torch.from_numpy(order[is_last])])
+        return [train, valid, test]

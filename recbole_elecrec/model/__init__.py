@@ -1,0 +1,3 @@
+from recbole_elecrec.model.elecrec import ELECRec
+
+__all__ = ["ELECRec"]

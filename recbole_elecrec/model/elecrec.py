@@ -1,0 +1,250 @@
+"""
+ELECRec
+################################################
+
+Reference:
+    Yongjun Chen, Jia Li, Caiming Xiong. "ELECRec: Training Sequential Recommenders as
+    Discriminators." In SIGIR 2022.
+
+Reference code:
+    https://github.com/YChen1993/ELECRec
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from recbole.model.abstract_recommender import SequentialRecommender
+from recbole.utils import InputType
+
+from recbole_elecrec.model.network import SASRecNetwork, init_weights
+from recbole_elecrec.model.sampler import GeneratorSampler
+
+
+class ELECRec(SequentialRecommender):
+    r"""ELECRec trains a SASRec generator with full-softmax next-item prediction, replaces a share
+    of the true next items with the generator's samples, and trains a SASRec discriminator to tell
+    at every position whether the item there is the true next item. Only the discriminator ranks.
+
+    NOTE:
+        Sequences are handled right-aligned, the most recent item at the last of
+        ``MAX_ITEM_LIST_LENGTH`` positions, with position ids counted from the left edge of that
+        window (``seq_alignment: reference``, as the authors' code and weights). With
+        ``seq_alignment: recbole`` position 0 is the first item, as in RecBole's SASRec: outputs
+        at real positions are then those of a left-aligned sequence, and the authors' weights no
+        longer apply.
+
+        Two behaviours of the reference code are kept by default and can be switched off:
+        ``gen_loss_on_padding`` (padded positions enter the generator's cross-entropy as item 0)
+        and ``replace_padding`` (the sampler also writes drawn items into padded positions, which
+        the discriminator then attends to). With both off, all-padding columns and padded
+        positions cost nothing.
+
+        The reference draws replacements from its item table's unused mask row too; this model's
+        item table has no such row.
+    """
+
+    input_type = InputType.POINTWISE
+
+    SHARED_TYPES = ("none", "embed_only", "encoder_only", "full")
+    PROJECT_TYPES = ("affine", "sum")
+    DIS_OPT_VERSIONS = ("full", "mask_only")
+    ALIGNMENTS = ("reference", "recbole")
+
+    def __init__(self, config, dataset):
+        super().__init__(config, dataset)
+        self.check_config(config)
+
+        # load parameters info
+        self.model_shared_type = config["model_shared_type"]
+        self.project_type = config["project_type"]
+        self.temperature = config["temperature"]
+        self.dis_opt_version = config["dis_opt_version"]
+        self.gen_loss_weight = config["gen_loss_weight"]
+        self.dis_loss_weight = config["dis_loss_weight"]
+        self.seq_alignment = config["seq_alignment"]
+        self.gen_loss_on_padding = config["gen_loss_on_padding"]
+        self.replace_padding = config["replace_padding"]
+        # the trainer switches the discriminator off during generator warm-up
+        self.train_discriminator = True
+        # statistics of the last training step, read by the trainer
+        self.step_stats = {}
+
+        # define layers
+        self.generator = SASRecNetwork.from_config(config, "gen", self.n_items, self.max_seq_length)
+        self.discriminator = SASRecNetwork.from_config(
+            config, "dis", self.n_items, self.max_seq_length
+        )
+        self.dis_projection = (
+            nn.Linear(config["dis_hidden_size"], 1) if self.project_type == "affine" else None
+        )
+        self.sampler = GeneratorSampler(
+            sample_ratio=config["sample_ratio"],
+            prob_power=config["prob_power"],
+            item_sample_ratio=config["item_sample_ratio"],
+            method=config["sampling_method"],
+        )
+
+        # parameters initialization (shared modules end up with the generator's init)
+        self.discriminator.apply(lambda m: init_weights(m, config["dis_initializer_range"]))
+        if self.dis_projection is not None:
+            init_weights(self.dis_projection, config["dis_initializer_range"])
+        self.generator.apply(lambda m: init_weights(m, config["gen_initializer_range"]))
+        self._share_modules()
+
+    @classmethod
+    def check_config(cls, config):
+        """Reject out-of-range or inconsistent settings with one clear message."""
+
+        def one_of(key, allowed):
+            if config[key] not in allowed:
+                raise ValueError(f"{key} must be one of {list(allowed)}, got '{config[key]}'")
+
+        one_of("model_shared_type", cls.SHARED_TYPES)
+        one_of("project_type", cls.PROJECT_TYPES)
+        one_of("dis_opt_version", cls.DIS_OPT_VERSIONS)
+        one_of("seq_alignment", cls.ALIGNMENTS)
+        one_of("sampling_method", GeneratorSampler.METHODS)
+        if not 0.0 <= config["sample_ratio"] <= 1.0:
+            raise ValueError(f"sample_ratio must be in [0, 1], got {config['sample_ratio']}")
+        if not config["prob_power"] > 0:
+            raise ValueError(f"prob_power must be > 0, got {config['prob_power']}")
+        if not 0.0 < config["item_sample_ratio"] <= 1.0:
+            raise ValueError(
+                f"item_sample_ratio must be in (0, 1], got {config['item_sample_ratio']}"
+            )
+        if config["project_type"] == "sum" and not config["temperature"] > 0:
+            raise ValueError(f"temperature must be > 0, got {config['temperature']}")
+        shared = config["model_shared_type"]
+        keys = {"embed_only": ["hidden_size"], "encoder_only": ["hidden_size", "n_layers",
+                "n_heads", "inner_size"]}
+        keys["full"] = keys["encoder_only"]
+        for key in keys.get(shared, []):
+            if config[f"gen_{key}"] != config[f"dis_{key}"]:
+                raise ValueError(
+                    f"model_shared_type '{shared}' needs gen_{key} == dis_{key}, got "
+                    f"{config[f'gen_{key}']} and {config[f'dis_{key}']}"
+                )
+
+    def _share_modules(self):
+        if self.model_shared_type in ("embed_only", "full"):
+            self.discriminator.item_embedding = self.generator.item_embedding
+            self.discriminator.position_embedding = self.generator.position_embedding
+        if self.model_shared_type in ("encoder_only", "full"):
+            self.discriminator.trm_encoder = self.generator.trm_encoder
+
+    # ------------------------------------------------------------------ sequence layout
+    def _right_align(self, seq, seq_len, width):
+        """RecBole's left-aligned rows [B L'] -> right-aligned in ``width`` columns, 0-padded left."""
+        src = torch.arange(seq.size(1) - width, seq.size(1), device=seq.device)
+        src = src.unsqueeze(0) - (seq.size(1) - seq_len).unsqueeze(1)  # [B W]
+        return seq.gather(1, src.clamp(min=0)) * (src >= 0)
+
+    def _position_ids(self, seq_len, width):
+        """Position ids of the last ``width`` columns of the ``max_seq_length`` window."""
+        pos = torch.arange(self.max_seq_length - width, self.max_seq_length, device=seq_len.device)
+        pos = pos.unsqueeze(0).expand(seq_len.size(0), -1)
+        if self.seq_alignment == "recbole":  # count from each sequence's first item
+            pos = (pos - (self.max_seq_length - seq_len).unsqueeze(1)).clamp(min=0)
+        return pos
+
+    def _encode(self, network, item_seq, position_ids):
+        return network(item_seq, position_ids, self.get_attention_mask(item_seq))  # [B W H]
+
+    def _training_sequences(self, interaction):
+        """Right-aligned inputs and next-item targets at every position, [B W] each.
+
+        Without the padding quirks, columns that are padding in every row are dropped.
+        """
+        item_seq = interaction[self.ITEM_SEQ]
+        seq_len = interaction[self.ITEM_SEQ_LEN]
+        pad_matters = self.gen_loss_on_padding or self.replace_padding
+        width = self.max_seq_length if pad_matters else int(seq_len.max())
+        # item_seq followed by the target: inputs are its first, targets its last `width` items
+        extended = F.pad(item_seq, (0, 1)).scatter(
+            1, seq_len.unsqueeze(1), interaction[self.POS_ITEM_ID].unsqueeze(1)
+        )
+        extended = self._right_align(extended, seq_len + 1, width + 1)
+        inputs = extended[:, :-1]
+        targets = extended[:, 1:] * (inputs > 0)
+        return inputs, targets, self._position_ids(seq_len, width)
+
+    # ------------------------------------------------------------------ training
+    def _discriminator_logits(self, hidden):
+        if self.project_type == "affine":
+            return self.dis_projection(hidden).squeeze(-1)
+        return hidden.sum(-1) / self.temperature
+
+    def calculate_loss(self, interaction):
+        inputs, targets, position_ids = self._training_sequences(interaction)
+        is_target = targets > 0
+
+        # 1. generator: next-item cross-entropy over the item table, only at the positions needed
+        gen_hidden = self._encode(self.generator, inputs, position_ids)
+        sample_all = self.train_discriminator and self.replace_padding
+        all_rows = self.gen_loss_on_padding or sample_all
+        hidden = gen_hidden.flatten(0, 1) if all_rows else gen_hidden[is_target]
+        logits = hidden @ self.generator.item_embedding.weight.t()  # [N n_items]
+        gen_target = targets.flatten() if all_rows else targets[is_target]
+        if all_rows and not self.gen_loss_on_padding:
+            real = is_target.flatten()
+            gen_loss = F.cross_entropy(logits[real], gen_target[real])
+        else:
+            gen_loss = F.cross_entropy(logits, gen_target)
+        self.step_stats = {"gen_loss": gen_loss.detach()}
+        if not self.train_discriminator:
+            return self.gen_loss_weight * gen_loss, torch.zeros_like(gen_loss)
+
+        # 2. sampler: replace a share of the targets with the generator's proposals
+        with torch.no_grad():
+            logits = logits.detach()
+            if sample_all:
+                drawn = self.sampler.sample_items(logits).view_as(targets)
+            else:
+                drawn = torch.zeros_like(targets)
+                drawn[is_target] = self.sampler.sample_items(
+                    logits[is_target.flatten()] if all_rows else logits
+                )
+            keep = self.sampler.keep_mask(targets.shape, targets.device)
+            if not self.replace_padding:
+                keep |= ~is_target
+            dis_input = torch.where(keep, targets, drawn)
+            label = (dis_input == targets).float()
+
+        # 3. discriminator: is the item at each position the true next item?
+        dis_hidden = self._encode(self.discriminator, dis_input, position_ids)
+        prob = torch.sigmoid(self._discriminator_logits(dis_hidden)) + 1e-24
+        weight = is_target.float()
+        if self.dis_opt_version == "mask_only":
+            weight = weight * (~keep).float()
+        bce = label * torch.log(prob) + (1 - label) * torch.log(1 - prob)
+        dis_loss = -(bce * weight).sum() / is_target.sum()
+
+        with torch.no_grad():
+            kept, replaced = is_target & (label > 0), is_target & (label == 0)
+            self.step_stats.update(
+                dis_loss=dis_loss.detach(),
+                targets=is_target.sum(),
+                replaced=replaced.sum(),
+                kept_correct=(prob[kept] > 0.5).sum(),
+                replaced_correct=(prob[replaced] <= 0.5).sum(),
+            )
+        return self.gen_loss_weight * gen_loss, self.dis_loss_weight * dis_loss
+
+    # ------------------------------------------------------------------ ranking
+    def forward(self, item_seq, item_seq_len):
+        """The discriminator's hidden state at the most recent item, [B H]."""
+        width = int(item_seq_len.max())
+        inputs = self._right_align(item_seq, item_seq_len, width)
+        hidden = self._encode(
+            self.discriminator, inputs, self._position_ids(item_seq_len, width)
+        )
+        return hidden[:, -1]
+
+    def predict(self, interaction):
+        seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
+        test_item_emb = self.discriminator.item_embedding(interaction[self.ITEM_ID])
+        return (seq_output * test_item_emb).sum(-1)  # [B]
+
+    def full_sort_predict(self, interaction):
+        seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
+        return seq_output @ self.discriminator.item_embedding.weight.t()  # [B n_items]

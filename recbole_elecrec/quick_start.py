@@ -1,0 +1,174 @@
+"""One pipeline (config -> data -> model -> trainer) behind every entry point.
+
+RecBole's own ``recbole.quick_start`` cannot find models outside RecBole (and imports ray);
+these functions mirror its API for ELECRec and every built-in model.
+"""
+
+import logging
+import time
+from pathlib import Path
+
+import yaml
+from recbole.data import create_dataset as recbole_create_dataset
+from recbole.data import data_preparation
+from recbole.utils import init_logger, init_seed, set_color
+
+import recbole
+from recbole_elecrec.compat import load_checkpoint
+from recbole_elecrec.config import Config
+from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
+from recbole_elecrec.data.prepare import PAPER_DATASETS, ensure_prepared
+from recbole_elecrec.trainer import HISTORY_MASKS
+from recbole_elecrec.utils import get_model, get_trainer, uses_history_dataset
+
+RECBOLE_URLS = Path(recbole.__file__).parent / "properties" / "dataset" / "url.yaml"
+
+
+def check_settings(config):
+    """Reject bad settings before anything is loaded or written."""
+    if config["history_mask"] not in HISTORY_MASKS:
+        raise ValueError(
+            f"history_mask must be one of {list(HISTORY_MASKS)}, got '{config['history_mask']}'"
+        )
+    check = getattr(get_model(config["model"]), "check_config", None)
+    if check is not None:
+        check(config)
+
+
+def create_dataset(config):
+    """The model's dataset; a missing paper dataset is prepared first."""
+    name, data_dir = config["dataset"], Path(config["data_path"])
+    ensure_prepared(name, data_dir)
+    if not (data_dir / f"{name}.inter").is_file():
+        known = yaml.safe_load(RECBOLE_URLS.read_text()) or {}
+        if name not in known:
+            raise ValueError(
+                f"unknown dataset '{name}': {data_dir / (name + '.inter')} does not exist "
+                f"(paper datasets: {', '.join(PAPER_DATASETS)}; or RecBole's ml-100k)"
+            )
+    if config["model"] == "ELECRec":
+        return ELECRecDataset(config)
+    if uses_history_dataset(config):
+        return HistorySequentialDataset(config)
+    return recbole_create_dataset(config)
+
+
+def build(model=None, dataset=None, config_file_list=None, config_dict=None):
+    """Config, data loaders, model and trainer, ready to fit or evaluate."""
+    config = Config(model=model, dataset=dataset, config_file_list=config_file_list,
+                    config_dict=config_dict)
+    check_settings(config)
+    init_seed(config["seed"], config["reproducibility"])
+    data = create_dataset(config)
+    train_data, valid_data, test_data = data_preparation(config, data)
+    # the log file is opened only once the input has proven readable
+    init_logger(config)
+    logger = logging.getLogger()
+    logger.info(config)
+    logger.info(data)
+
+    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
+    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    logger.info(model)
+    trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    return config, trainer, (train_data, valid_data, test_data)
+
+
+def run(model=None, dataset=None, config_file_list=None, config_dict=None, saved=True):
+    """Train with early stopping on ``valid_metric``, then evaluate the best model on test."""
+    config, trainer, (train_data, valid_data, test_data) = build(
+        model, dataset, config_file_list, config_dict
+    )
+    start = time.time()
+    best_valid_score, best_valid = trainer.fit(
+        train_data, valid_data, saved=saved, show_progress=config["show_progress"]
+    )
+    train_seconds = time.time() - start
+    test = trainer.evaluate(test_data, load_best_model=saved,
+                            show_progress=config["show_progress"])
+    logger = logging.getLogger()
+    logger.info(set_color("best valid ", "yellow") + f": {best_valid}")
+    logger.info(set_color("test result", "yellow") + f": {test}")
+    return {
+        "model": config["model"],
+        "dataset": config["dataset"],
+        "best_valid": dict(best_valid or {}),
+        "test": dict(test),
+        "train_seconds": round(train_seconds, 2),
+        "checkpoint": trainer.saved_model_file if saved else None,
+    }
+
+
+def load_state(model, state_dict, source):
+    """``model.load_state_dict`` with one clear error when the weights do not fit."""
+    own = model.state_dict()
+    for key, value in state_dict.items():
+        if key in own and own[key].shape != value.shape:
+            raise ValueError(
+                f"{source} does not fit this model and dataset: {key} has shape "
+                f"{tuple(value.shape)}, expected {tuple(own[key].shape)} (other dataset or sizes?)"
+            )
+    missing = sorted(set(own) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(own))
+    if missing or unexpected:
+        raise ValueError(
+            f"{source} does not fit this model: missing {missing[:3]}, unexpected {unexpected[:3]}"
+        )
+    model.load_state_dict(state_dict)
+
+
+def read_checkpoint(path):
+    """A RecBole checkpoint dict, or one clear error."""
+    if not Path(path).is_file():
+        raise ValueError(f"checkpoint not found: {path}")
+    try:
+        checkpoint = load_checkpoint(path)
+    except Exception as error:  # torch raises many types for a file that is not a checkpoint
+        raise ValueError(f"{path} is not a readable PyTorch checkpoint ({error})") from None
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise ValueError(f"{path} is not a RecBole checkpoint (no 'state_dict' entry)")
+    return checkpoint
+
+
+def evaluate_checkpoint(checkpoint_path, model=None, dataset=None, config_file_list=None,
+                        config_dict=None):
+    """Evaluate a saved RecBole checkpoint on the validation and test splits."""
+    checkpoint = read_checkpoint(checkpoint_path)
+    saved_config = checkpoint.get("config")
+    if saved_config is not None:
+        model = model or saved_config["model"]
+        dataset = dataset or saved_config["dataset"]
+        if saved_config["model"] != model:
+            raise ValueError(
+                f"{checkpoint_path} holds a {saved_config['model']} model, not {model}"
+            )
+    config, trainer, (_, valid_data, test_data) = build(
+        model, dataset, config_file_list, config_dict
+    )
+    load_state(trainer.model, checkpoint["state_dict"], checkpoint_path)
+    trainer.model.load_other_parameter(checkpoint.get("other_parameter"))
+    return {
+        "model": config["model"],
+        "dataset": config["dataset"],
+        "best_valid": dict(trainer.evaluate(valid_data, load_best_model=False)),
+        "test": dict(trainer.evaluate(test_data, load_best_model=False)),
+        "checkpoint": str(checkpoint_path),
+    }
+
+
+def load_data_and_model(model_file):
+    """Like RecBole's ``load_data_and_model``: the checkpoint's config, data and trained model.
+
+    Returns ``(config, model, dataset, train_data, valid_data, test_data)``.
+    """
+    checkpoint = read_checkpoint(model_file)
+    config = checkpoint["config"]
+    init_seed(config["seed"], config["reproducibility"])
+    data = create_dataset(config)
+    train_data, valid_data, test_data = data_preparation(config, data)
+    init_seed(config["seed"], config["reproducibility"])
+    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    load_state(model, checkpoint["state_dict"], model_file)
+    model.load_other_parameter(checkpoint.get("other_parameter"))
+    return config, model, data, train_data, valid_data, test_data
+

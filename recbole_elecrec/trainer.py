@@ -1,0 +1,103 @@
+"""Trainers: the evaluation protocol for every model, and ELECRec's training schedule."""
+
+import torch
+from recbole.data.dataloader import FullSortEvalDataLoader
+from recbole.trainer import Trainer
+from recbole.utils import set_color
+
+from recbole_elecrec.compat import pickled_checkpoints
+
+HISTORY_MASKS = ("none", "exclude", "reference")
+
+
+class ProtocolMixin:
+    """Put in front of any RecBole trainer.
+
+    - ``history_mask`` for sequential full ranking: ``none`` (RecBole: nothing masked),
+      ``exclude`` (the user's whole history scores -inf) or ``reference`` (the paper code:
+      history items score 0, and the padding item is scored like any other).
+    - RecBole's own checkpoint loading (``evaluate(load_best_model=True)``,
+      ``resume_checkpoint``) works under current torch.
+    """
+
+    def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
+        self._history_source = None
+        if self.config["history_mask"] != "none" and isinstance(eval_data, FullSortEvalDataLoader):
+            self._history_source = eval_data._dataset
+            if not hasattr(self._history_source, "history_index"):
+                raise ValueError(
+                    f"history_mask '{self.config['history_mask']}' needs a sequential model "
+                    f"without a dataset class of its own; {self.config['model']} has one"
+                )
+        with pickled_checkpoints():
+            return super().evaluate(eval_data, load_best_model, model_file, show_progress)
+
+    def resume_checkpoint(self, resume_file):
+        with pickled_checkpoints():
+            super().resume_checkpoint(resume_file)
+
+    def _full_sort_batch_eval(self, batched_data):
+        if self._history_source is None:
+            return super()._full_sort_batch_eval(batched_data)
+        interaction, _, positive_u, positive_i = batched_data
+        history_index = self._history_source.history_index(interaction)
+        if self.config["history_mask"] == "exclude":
+            return super()._full_sort_batch_eval(
+                (interaction, history_index, positive_u, positive_i)
+            )
+        scores = self.model.full_sort_predict(interaction.to(self.device))
+        scores = scores.view(-1, self.tot_item_num)
+        scores[history_index] = 0.0
+        return interaction, scores, positive_u, positive_i
+
+
+class ELECRecTrainer(ProtocolMixin, Trainer):
+    """Trains ELECRec's generator and discriminator jointly with one optimizer (the paper),
+    after ``gen_warmup_epochs`` generator-only epochs.
+
+    Each epoch logs (and writes to tensorboard) the generator and discriminator losses, the
+    discriminator's accuracy on kept and on replaced positions, and the realised replacement
+    rate (share of real target positions whose item is not the true next item).
+    """
+
+    def __init__(self, config, model):
+        super().__init__(config, model)
+        self.gen_warmup_epochs = config["gen_warmup_epochs"]
+        self.epoch_stats = {}
+
+    def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
+        self.model.train_discriminator = epoch_idx >= self.gen_warmup_epochs
+        totals, batches = None, 0
+
+        def loss_with_stats(interaction):
+            nonlocal totals, batches
+            losses = self.model.calculate_loss(interaction)
+            stats = self.model.step_stats
+            step = dict(zip(stats, torch.stack([v.float() for v in stats.values()]).tolist()))
+            totals = step if totals is None else {k: totals[k] + step[k] for k in step}
+            batches += 1
+            return losses
+
+        losses = super()._train_epoch(train_data, epoch_idx, loss_func or loss_with_stats,
+                                      show_progress)
+        self.epoch_stats = {"gen_loss": totals["gen_loss"] / batches}
+        if "dis_loss" in totals:
+            kept = totals["targets"] - totals["replaced"]
+            self.epoch_stats.update(
+                dis_loss=totals["dis_loss"] / batches,
+                dis_acc_kept=totals["kept_correct"] / max(kept, 1),
+                dis_acc_replaced=totals["replaced_correct"] / max(totals["replaced"], 1),
+                replace_rate=totals["replaced"] / totals["targets"],
+            )
+        return losses
+
+    def _generate_train_loss_output(self, epoch_idx, s_time, e_time, losses):
+        parts = [f"{set_color('time', 'blue')}: {e_time - s_time:.2f}s"] + [
+            f"{set_color(name, 'blue')}: {value:.4f}" for name, value in self.epoch_stats.items()
+        ]
+        return set_color(f"epoch {epoch_idx} training", "green") + " [" + ", ".join(parts) + "]"
+
+    def _add_train_loss_to_tensorboard(self, epoch_idx, losses, tag="Loss/Train"):
+        super()._add_train_loss_to_tensorboard(epoch_idx, losses, tag)
+        for name, value in self.epoch_stats.items():
+            self.tensorboard.add_scalar(f"ELECRec/{name}", value, epoch_idx)

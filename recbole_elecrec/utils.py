@@ -1,0 +1,52 @@
+"""Name lookup: this package's models and trainers first, then RecBole's."""
+
+import importlib
+
+from recbole.utils import ModelType
+from recbole.utils import get_model as recbole_get_model
+from recbole.utils import get_trainer as recbole_get_trainer
+
+
+def _own_models():
+    from recbole_elecrec.model import ELECRec
+
+    return {"ELECRec": ELECRec}
+
+
+def get_model(model_name):
+    """Model class for ``model_name``: ELECRec or any model RecBole ships."""
+    own = _own_models()
+    if model_name in own:
+        return own[model_name]
+    try:
+        return recbole_get_model(model_name)
+    except ValueError:
+        raise ValueError(
+            f"unknown model '{model_name}': use ELECRec or a RecBole model name such as SASRec, "
+            "BERT4Rec, GRU4Rec"
+        ) from None
+
+
+def get_trainer(model_type, model_name):
+    """Trainer class for a model, with this package's evaluation protocol and checkpoint loading.
+
+    ELECRec gets :class:`ELECRecTrainer`; any other model gets RecBole's trainer for it with
+    :class:`ProtocolMixin` in front, so baselines are evaluated exactly like ELECRec.
+    """
+    from recbole_elecrec.trainer import ELECRecTrainer, ProtocolMixin
+
+    if model_name == "ELECRec":
+        return ELECRecTrainer
+    base = recbole_get_trainer(model_type, model_name)
+    return type(base.__name__, (ProtocolMixin, base), {})
+
+
+def uses_history_dataset(config):
+    """Whether our history-aware sequential dataset can serve this model.
+
+    RecBole models that bring their own dataset class (``<Model>Dataset``) keep it.
+    """
+    recbole_datasets = importlib.import_module("recbole.data.dataset")
+    return config["MODEL_TYPE"] == ModelType.SEQUENTIAL and not hasattr(
+        recbole_datasets, config["model"] + "Dataset"
+    )

@@ -1,0 +1,27 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="recbole-elecrec",
+    version="0.1.0",
+    description="ELECRec (SIGIR 2022): training sequential recommenders as discriminators, in RecBole",
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.9",
+    packages=find_packages(include=["recbole_elecrec", "recbole_elecrec.*"]),
+    package_data={"recbole_elecrec": ["properties/*.yaml", "properties/*/*.yaml"]},
+    install_requires=[
+        "recbole==1.2.1",
+        "torch>=2.0",
+        # RecBole 1.2.1 reads numpy aliases removed in numpy 2 (Config.compatibility_settings),
+        # relies on pandas' inplace fillna (no-op under pandas 3), and its quick_start imports ray,
+        # which needs pkg_resources (gone from setuptools 81).
+        "numpy<2",
+        "pandas<3",
+        "setuptools<81",
+        "pyyaml",
+    ],
+    extras_require={"test": ["pytest"]},
+)
