@@ -20,6 +20,10 @@ def parse_args(argv):
     parser.add_argument("--eval_only", action="store_true",
                         help="evaluate --checkpoint instead of training")
     parser.add_argument("--checkpoint", help="a RecBole checkpoint (.pth) for --eval_only")
+    parser.add_argument("--reference_checkpoint",
+                        help="evaluate one of the ELECRec authors' released .pt state_dicts")
+    parser.add_argument("--save_checkpoint",
+                        help="with --reference_checkpoint: also save it as a RecBole checkpoint")
     return parser.parse_known_args(argv)
 
 
@@ -29,7 +33,11 @@ def main(argv=None):
     sys.argv = [sys.argv[0]] + passthrough
     config_files = args.config_files.split() if args.config_files else None
     try:
-        if args.eval_only:
+        if args.reference_checkpoint:
+            result = evaluate_checkpoint(args.reference_checkpoint, args.model, args.dataset,
+                                         config_files, reference=True,
+                                         save_as=args.save_checkpoint)
+        elif args.eval_only:
             if not args.checkpoint:
                 raise ValueError("--eval_only needs --checkpoint=PATH")
             result = evaluate_checkpoint(args.checkpoint, args.model, args.dataset, config_files)

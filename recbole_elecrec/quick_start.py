@@ -18,6 +18,7 @@ from recbole_elecrec.compat import load_checkpoint
 from recbole_elecrec.config import Config
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
 from recbole_elecrec.data.prepare import PAPER_DATASETS, ensure_prepared
+from recbole_elecrec.reference import convert_reference_state, read_reference_state
 from recbole_elecrec.trainer import HISTORY_MASKS
 from recbole_elecrec.utils import get_model, get_trainer, uses_history_dataset
 
@@ -130,29 +131,43 @@ def read_checkpoint(path):
     return checkpoint
 
 
-def evaluate_checkpoint(checkpoint_path, model=None, dataset=None, config_file_list=None,
-                        config_dict=None):
-    """Evaluate a saved RecBole checkpoint on the validation and test splits."""
-    checkpoint = read_checkpoint(checkpoint_path)
-    saved_config = checkpoint.get("config")
-    if saved_config is not None:
-        model = model or saved_config["model"]
-        dataset = dataset or saved_config["dataset"]
-        if saved_config["model"] != model:
-            raise ValueError(
-                f"{checkpoint_path} holds a {saved_config['model']} model, not {model}"
-            )
-    config, trainer, (_, valid_data, test_data) = build(
+def evaluate_checkpoint(path, model=None, dataset=None, config_file_list=None,
+                        config_dict=None, reference=False, save_as=None):
+    """Evaluate saved weights on the validation and test splits.
+
+    ``path`` is a RecBole checkpoint, or with ``reference=True`` one of the ELECRec authors'
+    released state_dicts. ``save_as`` also writes the loaded model as a RecBole checkpoint.
+    """
+    if reference:
+        state = read_reference_state(path)
+        model = model or "ELECRec"
+        if model != "ELECRec":
+            raise ValueError(f"a reference checkpoint holds an ELECRec model, not {model}")
+    else:
+        checkpoint = read_checkpoint(path)
+        saved_config = checkpoint.get("config")
+        if saved_config is not None:
+            model = model or saved_config["model"]
+            dataset = dataset or saved_config["dataset"]
+            if saved_config["model"] != model:
+                raise ValueError(f"{path} holds a {saved_config['model']} model, not {model}")
+    config, trainer, (train_data, valid_data, test_data) = build(
         model, dataset, config_file_list, config_dict
     )
-    load_state(trainer.model, checkpoint["state_dict"], checkpoint_path)
-    trainer.model.load_other_parameter(checkpoint.get("other_parameter"))
+    if reference:
+        state = convert_reference_state(state, trainer.model, train_data._dataset, path)
+        trainer.model.load_state_dict(state, strict=False)
+    else:
+        load_state(trainer.model, checkpoint["state_dict"], path)
+        trainer.model.load_other_parameter(checkpoint.get("other_parameter"))
+    if save_as:
+        trainer._save_checkpoint(-1, saved_model_file=str(save_as))
     return {
         "model": config["model"],
         "dataset": config["dataset"],
         "best_valid": dict(trainer.evaluate(valid_data, load_best_model=False)),
         "test": dict(trainer.evaluate(test_data, load_best_model=False)),
-        "checkpoint": str(checkpoint_path),
+        "checkpoint": str(save_as or path),
     }
 
 
