@@ -178,6 +178,8 @@ def load_data_and_model(model_file):
     """
     checkpoint = read_checkpoint(model_file)
     config = checkpoint["config"]
+    # an unpickled Config skips __init__, which sets the numpy aliases RecBole's metrics use
+    config.compatibility_settings()
     init_seed(config["seed"], config["reproducibility"])
     data = create_dataset(config)
     train_data, valid_data, test_data = data_preparation(config, data)

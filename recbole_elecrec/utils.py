@@ -20,10 +20,12 @@ def get_model(model_name):
         return own[model_name]
     try:
         return recbole_get_model(model_name)
-    except ValueError:
+    except (ValueError, ImportError) as error:
+        # RecBole's lookup imports its exlib models on the way, which fail without lightgbm
+        reason = f" ({error})" if isinstance(error, ImportError) else ""
         raise ValueError(
-            f"unknown model '{model_name}': use ELECRec or a RecBole model name such as SASRec, "
-            "BERT4Rec, GRU4Rec"
+            f"unknown model '{model_name}'{reason}: use ELECRec or a RecBole model name such as "
+            "SASRec, BERT4Rec, GRU4Rec"
         ) from None
 
 

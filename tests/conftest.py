@@ -1,0 +1,69 @@
+"""Shared fixtures: a small generated dataset in ELECRec's format, and isolated run directories."""
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from recbole_elecrec.config import Config
+from recbole_elecrec.data.prepare import prepare
+from recbole_elecrec.quick_start import create_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+N_ITEMS = 60
+
+
+def write_elecrec_file(path, n_users=80, n_items=N_ITEMS, seed=0, long_user=70):
+    """Users with 4-20 items each, plus one user with ``long_user`` items (history > 50)."""
+    rng = random.Random(seed)
+    lines = []
+    for user in range(1, n_users + 1):
+        length = long_user if user == 1 else rng.randint(4, 20)
+        items = [rng.randint(1, n_items) for _ in range(length)]
+        lines.append(" ".join(map(str, [user] + items)))
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="session")
+def data_path(tmp_path_factory):
+    """A RecBole data_path holding the generated dataset 'tiny' (and 'tiny_big', more items)."""
+    root = tmp_path_factory.mktemp("data")
+    write_elecrec_file(root / "tiny.txt")
+    write_elecrec_file(root / "tiny_big.txt", n_items=2 * N_ITEMS, seed=1)
+    prepare("tiny", source=root / "tiny.txt", data_path=root)
+    prepare("tiny_big", source=root / "tiny_big.txt", data_path=root)
+    return root
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """Run in an empty directory (RecBole writes log/ and saved/ there) with a clean argv."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["pytest"])
+    return tmp_path
+
+
+def small_settings(data_path, **overrides):
+    settings = {
+        "data_path": str(data_path),
+        "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
+        "gen_hidden_size": 16, "dis_hidden_size": 16, "gen_inner_size": 32, "dis_inner_size": 32,
+        "gen_n_heads": 2, "dis_n_heads": 2, "gen_n_layers": 1, "dis_n_layers": 1,
+        "train_batch_size": 32, "eval_batch_size": 64, "show_progress": False,
+        "gpu_id": "", "use_gpu": False,
+    }
+    settings.update(overrides)
+    return settings
+
+
+def make_model(data_path, model="ELECRec", dataset="tiny", **overrides):
+    """(config, dataset, model) for the generated data."""
+    from recbole.data import data_preparation
+    from recbole_elecrec.utils import get_model
+
+    config = Config(model, dataset, config_dict=small_settings(data_path, **overrides))
+    data = create_dataset(config)
+    train, valid, test = data_preparation(config, data)
+    return config, (train, valid, test), get_model(model)(config, train._dataset)

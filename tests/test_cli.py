@@ -1,0 +1,106 @@
+"""run_recbole.py end to end: training, the JSON result, eval-only, and bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+TINY = ["--load_col={'inter': ['user_id', 'item_id', 'timestamp']}", "--show_progress=False",
+        "--gpu_id=", "--epochs=1", "--train_batch_size=64"]
+
+
+def run_cli(cwd, *args):
+    return subprocess.run([sys.executable, str(REPO / "run_recbole.py"), *args],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def last_json(result):
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def elecrec_run(data_path, tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("run")
+    result = run_cli(cwd, "--model=ELECRec", "--dataset=tiny", f"--data_path={data_path}", *TINY)
+    return cwd, last_json(result), result
+
+
+def test_elecrec_one_epoch(elecrec_run):
+    cwd, out, result = elecrec_run
+    assert out["model"] == "ELECRec" and out["dataset"] == "tiny"
+    metrics = {f"{m}@{k}" for m in ("hit", "ndcg") for k in (5, 10, 20)}
+    assert set(out["best_valid"]) == metrics and set(out["test"]) == metrics
+    assert all(0 <= v <= 1 for v in out["test"].values())
+    assert "gen_loss" in result.stderr and "dis_acc_replaced" in result.stderr
+    assert (cwd / out["checkpoint"]).is_file()
+
+
+def test_eval_only_reproduces_the_test_metrics(elecrec_run, data_path):
+    cwd, out, _ = elecrec_run
+    again = last_json(run_cli(cwd, "--model=ELECRec", "--dataset=tiny", f"--data_path={data_path}",
+                              "--eval_only", f"--checkpoint={out['checkpoint']}", *TINY))
+    assert again["test"] == out["test"] and again["best_valid"] == out["best_valid"]
+
+
+def test_load_data_and_model(elecrec_run, data_path, monkeypatch):
+    from recbole_elecrec.quick_start import load_data_and_model
+    from recbole_elecrec.utils import get_trainer
+
+    cwd, out, _ = elecrec_run
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", ["pytest"])
+    config, model, _, _, _, test = load_data_and_model(out["checkpoint"])
+    trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    assert dict(trainer.evaluate(test, load_best_model=False)) == out["test"]
+
+
+def test_sasrec_runs_without_extra_flags(data_path, tmp_path):
+    out = last_json(run_cli(tmp_path, "--model=SASRec", "--dataset=tiny",
+                            f"--data_path={data_path}", *TINY))
+    assert out["model"] == "SASRec" and set(out["test"]) >= {"hit@10", "ndcg@10"}
+
+
+def assert_one_line_error(result, cwd, *words):
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    lines = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+    assert len(lines) == 1, result.stderr[-2000:]
+    for word in words:
+        assert word in lines[0]
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--model=NoSuchModel", "--dataset=tiny"], ["unknown model 'NoSuchModel'"]),
+    (["--model=ELECRec", "--dataset=nope"], ["unknown dataset 'nope'"]),
+    (["--model=ELECRec", "--dataset=tiny", "--sample_ratio=1.5"], ["sample_ratio"]),
+    (["--model=ELECRec", "--dataset=tiny", "--model_shared_type=full", "--dis_hidden_size=32"],
+     ["gen_hidden_size == dis_hidden_size"]),
+    (["--model=ELECRec", "--dataset=tiny", "--eval_only"], ["--checkpoint"]),
+    (["--model=ELECRec", "--dataset=tiny", "--eval_only", "--checkpoint=missing.pth"],
+     ["checkpoint not found"]),
+])
+def test_bad_input_one_line_and_nothing_written(data_path, tmp_path, args, words):
+    result = run_cli(tmp_path, *args, f"--data_path={data_path}", *TINY)
+    assert_one_line_error(result, tmp_path, *words)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_checkpoint_of_another_dataset_is_rejected(elecrec_run, data_path):
+    cwd, out, _ = elecrec_run
+    result = run_cli(cwd, "--model=ELECRec", "--dataset=tiny_big", f"--data_path={data_path}",
+                     "--eval_only", f"--checkpoint={out['checkpoint']}", *TINY)
+    assert_one_line_error(result, cwd, "does not fit", "item_embedding")
+
+
+def test_malformed_atomic_file(tmp_path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "broken.inter").write_text(
+        "user_id:token\titem_id:token\ttimestamp:float\n1\t2\tnot-a-number\n")
+    result = run_cli(tmp_path, "--model=ELECRec", "--dataset=broken", f"--data_path={tmp_path}",
+                     *TINY)
+    assert_one_line_error(result, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken"]

@@ -1,0 +1,126 @@
+"""The prepare command, the per-user training rows and whole-history bookkeeping."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO, SHARED, make_model
+from recbole_elecrec.data.prepare import PrepareError, prepare
+
+BEAUTY = SHARED / "data" / "elecrec" / "Beauty.txt"
+
+
+@pytest.mark.skipif(not BEAUTY.is_file(), reason="needs ../shared/data/elecrec/Beauty.txt")
+def test_prepare_beauty(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "recbole_elecrec.data", "prepare", "Beauty", "--source",
+         str(BEAUTY), "--data_path", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "22363 users, 12101 items, 198502 interactions" in result.stdout
+    lines = (tmp_path / "Beauty" / "Beauty.inter").read_text().splitlines()
+    assert lines[0] == "user_id:token\titem_id:token\ttimestamp:float"
+    assert len(lines) == 198502 + 1
+    first_user = BEAUTY.read_text().splitlines()[0].split()
+    assert lines[1:len(first_user)] == [
+        f"{first_user[0]}\t{item}\t{pos}" for pos, item in enumerate(first_user[1:])
+    ]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("1 2 3 4\n2 5 x 7\n", "line 2: 'x' is not an integer id"),
+    ("1 2 3 4\n2 5 -6 7\n", "line 2: '-6' is not an integer id"),
+    ("", "no user lines"),
+    ("\n\n", "no user lines"),
+    ("1 2 3 4\n2 5 6\n", "line 2: user 2 has 2 items; leave-one-out needs at least 3"),
+    ("1 2 3 4\n1 5 6 7\n", "line 2: user 1 appears twice"),
+])
+def test_prepare_rejects_bad_files_and_writes_nothing(tmp_path, content, message):
+    source = tmp_path / "bad.txt"
+    source.write_text(content)
+    with pytest.raises(PrepareError) as error:
+        prepare("bad", source=source, data_path=tmp_path / "out")
+    assert message in str(error.value)
+    assert not (tmp_path / "out" / "bad" / "bad.inter").exists()
+
+
+def test_prepare_keeps_an_existing_file_when_the_new_one_is_bad(tmp_path):
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("1 2 3 4\n")
+    bad.write_text("1 2 3 4\n2 x\n")
+    path, _ = prepare("d", source=good, data_path=tmp_path)
+    before = path.read_text()
+    with pytest.raises(PrepareError):
+        prepare("d", source=bad, data_path=tmp_path)
+    assert path.read_text() == before
+
+
+def test_prepare_without_network_says_to_pass_source(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "recbole_elecrec.data", "prepare", "Beauty", "--source",
+         "http://127.0.0.1:9/Beauty.txt", "--data_path", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: could not download") and "--source" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_prepare_unknown_name_without_source(tmp_path):
+    with pytest.raises(PrepareError, match="unknown dataset 'Nope'"):
+        prepare("Nope", data_path=tmp_path)
+
+
+def read_users(data_path, name="tiny"):
+    return {
+        line.split()[0]: line.split()[1:]
+        for line in (data_path / f"{name}.txt").read_text().splitlines()
+    }
+
+
+def test_one_training_row_per_user_with_its_longest_prefix(data_path, workdir):
+    users = read_users(data_path)
+    _, (train, valid, test), _ = make_model(data_path)
+    data = train._dataset
+    assert len(data) == len(users) and len(valid._dataset) == len(test._dataset) == len(users)
+    tokens = data.field2id_token
+    for row in range(len(data)):
+        user = tokens["user_id"][data.inter_feat["user_id"][row]]
+        items = users[user]
+        length = int(data.inter_feat["item_length"][row])
+        seq = data.inter_feat["item_id_list"][row][:length].tolist()
+        assert [tokens["item_id"][i] for i in seq] == items[:-3][-50:]
+        assert tokens["item_id"][data.inter_feat["item_id"][row]] == items[-3]
+
+
+def test_prefix_augmentation_switch(data_path, workdir):
+    users = read_users(data_path)
+    _, (train, _, _), _ = make_model(data_path, prefix_augmentation=True)
+    assert len(train._dataset) == sum(len(items) - 3 for items in users.values())
+
+
+def test_history_covers_the_whole_sequence_not_only_the_window(data_path, workdir):
+    users = read_users(data_path)
+    _, (_, valid, test), _ = make_model(data_path)
+    for loader, cut in ((valid, 2), (test, 1)):
+        data = loader._dataset
+        rows, items = data.history_index(data.inter_feat)
+        tokens = data.field2id_token
+        for row in range(len(data)):
+            user = tokens["user_id"][data.inter_feat["user_id"][row]]
+            history = [tokens["item_id"][i] for i in items[rows == row].tolist()]
+            assert history == users[user][:-cut]
+    assert max(len(items) for items in users.values()) == 70  # one user beyond the window
+
+
+def test_users_with_fewer_than_three_items_are_rejected(tmp_path, workdir):
+    (tmp_path / "short").mkdir()
+    (tmp_path / "short" / "short.inter").write_text(
+        "user_id:token\titem_id:token\ttimestamp:float\n"
+        + "".join(f"1\t{i}\t{i}\n" for i in range(5)) + "2\t1\t0\n2\t2\t1\n"
+    )
+    with pytest.raises(ValueError, match="user '2' has 2 interactions.*at least 3"):
+        make_model(tmp_path, dataset="short")

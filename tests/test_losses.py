@@ -1,0 +1,71 @@
+"""Generator and discriminator losses against values computed by hand on tiny tensors."""
+
+import math
+
+import pytest
+import torch
+
+from conftest import make_model
+from test_model import batch
+
+
+def sigmoid(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def cross_entropy(hidden, table, target):
+    scores = [sum(h * e for h, e in zip(hidden, row)) for row in table]
+    return math.log(sum(math.exp(s) for s in scores)) - scores[target]
+
+
+@pytest.mark.parametrize("dis_opt_version", ["full", "mask_only"])
+@pytest.mark.parametrize("quirks", [False, True])
+def test_losses_by_hand(data_path, workdir, monkeypatch, dis_opt_version, quirks):
+    _, _, model = make_model(
+        data_path, project_type="sum", temperature=2.0, dis_opt_version=dis_opt_version,
+        gen_loss_on_padding=quirks, replace_padding=quirks, gen_loss_weight=0.7,
+        dis_loss_weight=0.3, model_shared_type="none",
+    )
+    torch.manual_seed(3)
+    width = 50 if quirks else 2
+    gen_h = torch.randn(1, width, 16) * 0.3
+    dis_h = torch.randn(1, width, 16) * 0.3
+    monkeypatch.setattr(model, "_encode", lambda net, seq, pos: gen_h if net is model.generator else dis_h)
+    # input (3, 4) -> targets (4, 9); the sampler proposes item 7 at the first and 9 (the
+    # true one) at the second position; only the first position is kept
+    drawn = torch.full((1, width), 11)
+    drawn[0, -2:] = torch.tensor([7, 9])
+    monkeypatch.setattr(model.sampler, "draw", lambda logits: drawn.flatten()[-len(logits):] - 1)
+    keep = torch.zeros(1, width, dtype=torch.bool)
+    keep[0, -2] = True
+    monkeypatch.setattr(model.sampler, "keep_mask", lambda shape, device: keep)
+
+    gen_loss, dis_loss = model.calculate_loss(batch(model, [[3, 4]], [9]))
+
+    table = model.generator.item_embedding.weight.tolist()
+    targets = [0] * (width - 2) + [4, 9]
+    positions = range(width) if quirks else range(width - 2, width)
+    expected_gen = sum(cross_entropy(gen_h[0, t].tolist(), table, targets[t]) for t in positions)
+    expected_gen /= len(positions)
+    # position -2 keeps its true item 4 (label 1); position -1 got 9 = the true item (label 1)
+    logit = [sum(dis_h[0, t].tolist()) / 2.0 for t in (-2, -1)]
+    terms = [math.log(sigmoid(logit[0]) + 1e-24), math.log(sigmoid(logit[1]) + 1e-24)]
+    if dis_opt_version == "mask_only":
+        terms = terms[1:]  # only the position that went through the sampler counts
+    expected_dis = -sum(terms) / 2  # divided by the number of real targets
+    assert gen_loss.item() == pytest.approx(0.7 * expected_gen, abs=1e-6)
+    assert dis_loss.item() == pytest.approx(0.3 * expected_dis, abs=1e-6)
+    assert model.step_stats["replaced"].item() == 0  # the drawn item was the true one
+
+
+def test_replaced_position_is_labelled_zero(data_path, workdir, monkeypatch):
+    _, _, model = make_model(data_path, project_type="sum", gen_loss_on_padding=False,
+                             replace_padding=False, dis_loss_weight=1.0)
+    dis_h = torch.full((1, 2, 16), 0.1)
+    monkeypatch.setattr(model, "_encode", lambda net, seq, pos: torch.zeros(1, 2, 16) if net is model.generator else dis_h)
+    monkeypatch.setattr(model.sampler, "draw", lambda logits: torch.tensor([6, 6]))  # item 7
+    monkeypatch.setattr(model.sampler, "keep_mask", lambda shape, device: torch.zeros(shape, dtype=torch.bool))
+    _, dis_loss = model.calculate_loss(batch(model, [[3, 4]], [9]))
+    # both positions hold item 7, neither is the true next item: -log(1 - sigmoid(1.6))
+    assert dis_loss.item() == pytest.approx(-math.log(1 - sigmoid(1.6)), abs=1e-6)
+    assert model.step_stats["replaced"].item() == 2

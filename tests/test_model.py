@@ -1,0 +1,153 @@
+"""ELECRec's layout, sharing modes, gradients and settings checks."""
+
+import pytest
+import torch
+from recbole.data.interaction import Interaction
+
+from conftest import make_model, small_settings
+from recbole_elecrec.config import Config
+from recbole_elecrec.quick_start import check_settings
+
+
+def batch(model, rows, targets):
+    """An interaction with RecBole's left-aligned item lists."""
+    seq = torch.zeros(len(rows), model.max_seq_length, dtype=torch.long)
+    for i, row in enumerate(rows):
+        seq[i, : len(row)] = torch.tensor(row)
+    return Interaction({
+        model.ITEM_SEQ: seq,
+        model.ITEM_SEQ_LEN: torch.tensor([len(r) for r in rows]),
+        model.POS_ITEM_ID: torch.tensor(targets),
+    })
+
+
+def test_training_rows_are_right_aligned_with_next_item_targets(data_path, workdir):
+    _, _, model = make_model(data_path)
+    inter = batch(model, [[3, 4, 5], [7]], [9, 8])
+    inputs, targets, positions = model._training_sequences(inter)
+    assert inputs.shape == (2, 50)  # the reference quirks need every column
+    assert inputs[0, -4:].tolist() == [0, 3, 4, 5] and inputs[1, -2:].tolist() == [0, 7]
+    assert targets[0, -4:].tolist() == [0, 4, 5, 9] and targets[1, -2:].tolist() == [0, 8]
+    assert int((targets > 0).sum()) == 4 and int((inputs > 0).sum()) == 4
+    assert positions[0].tolist() == list(range(50))
+
+
+def test_without_quirks_padding_columns_are_trimmed(data_path, workdir):
+    _, _, model = make_model(data_path, gen_loss_on_padding=False, replace_padding=False)
+    inputs, targets, positions = model._training_sequences(batch(model, [[3, 4, 5], [7]], [9, 8]))
+    assert inputs.tolist() == [[3, 4, 5], [0, 0, 7]]
+    assert targets.tolist() == [[4, 5, 9], [0, 0, 8]]
+    assert positions.tolist() == [[47, 48, 49], [47, 48, 49]]  # the reference's position ids
+
+
+def test_truncated_history_keeps_the_most_recent_items(data_path, workdir):
+    _, _, model = make_model(data_path)
+    row = list(range(1, 51))  # RecBole keeps the last 50 items before the target
+    inputs, targets, _ = model._training_sequences(batch(model, [row], [55]))
+    assert inputs[0].tolist() == row and targets[0].tolist() == row[1:] + [55]
+
+
+def test_recbole_alignment_counts_positions_from_the_first_item(data_path, workdir):
+    _, _, model = make_model(data_path, seq_alignment="recbole")
+    positions = model._position_ids(torch.tensor([3, 1]), 4)
+    assert positions.tolist() == [[0, 0, 1, 2], [0, 0, 0, 0]]
+
+
+@pytest.mark.parametrize("alignment", ["reference", "recbole"])
+def test_ranking_state_equals_a_plain_encoder_pass(data_path, workdir, alignment):
+    """forward() = the discriminator run on the sequence laid out as each alignment defines it."""
+    _, _, model = make_model(data_path, seq_alignment=alignment)
+    model.eval()
+    rows = [[3, 4, 5], [7], list(range(1, 21))]
+    inter = batch(model, rows, [1, 1, 1])
+    expected = []
+    for row in rows:
+        if alignment == "reference":  # left-padded window, positions from its left edge
+            seq = torch.tensor([[0] * (50 - len(row)) + row])
+            out = model.discriminator(seq, torch.arange(50)[None], model.get_attention_mask(seq))
+            expected.append(out[0, -1])
+        else:  # RecBole's layout: left-aligned, position 0 = first item
+            seq = torch.tensor([row + [0] * (50 - len(row))])
+            out = model.discriminator(seq, torch.arange(50)[None], model.get_attention_mask(seq))
+            expected.append(out[0, len(row) - 1])
+    with torch.no_grad():
+        got = model.forward(inter[model.ITEM_SEQ], inter[model.ITEM_SEQ_LEN])
+    torch.testing.assert_close(got, torch.stack(expected).detach(), atol=1e-5, rtol=1e-5)
+
+
+def test_attention_mask_hides_padding_and_future(data_path, workdir):
+    _, _, model = make_model(data_path)
+    mask = model.get_attention_mask(torch.tensor([[0, 3, 4]]))[0, 0]
+    allowed = (mask == 0).int().tolist()
+    assert allowed == [[0, 0, 0], [0, 1, 0], [0, 1, 1]]
+
+
+SHARED = {
+    "none": set(),
+    "embed_only": {"item_embedding", "position_embedding"},
+    "encoder_only": {"trm_encoder"},
+    "full": {"item_embedding", "position_embedding", "trm_encoder"},
+}
+
+
+@pytest.mark.parametrize("mode", list(SHARED))
+def test_sharing_modes_tie_exactly_their_modules(data_path, workdir, mode):
+    _, _, model = make_model(data_path, model_shared_type=mode)
+    for name in ["item_embedding", "position_embedding", "trm_encoder", "LayerNorm"]:
+        tied = getattr(model.generator, name) is getattr(model.discriminator, name)
+        assert tied == (name in SHARED[mode]), name
+    gen = {id(p) for p in model.generator.parameters()}
+    dis = {id(p) for p in model.discriminator.parameters()}
+    shared_numel = sum(p.numel() for p in model.generator.parameters() if id(p) in dis)
+    expected = sum(
+        p.numel() for n in SHARED[mode] for p in getattr(model.generator, n).parameters()
+    )
+    assert shared_numel == expected and (len(gen & dis) > 0) == (mode != "none")
+
+
+@pytest.mark.parametrize("mode", list(SHARED))
+def test_gradients_reach_both_networks(data_path, workdir, mode):
+    config, (train, _, _), model = make_model(data_path, model_shared_type=mode)
+    gen_loss, dis_loss = model.calculate_loss(next(iter(train)))
+    (gen_loss + dis_loss).backward()
+    for name, param in model.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+
+
+def test_generator_warm_up_trains_the_generator_only(data_path, workdir):
+    _, (train, _, _), model = make_model(data_path, model_shared_type="none")
+    model.train_discriminator = False
+    gen_loss, dis_loss = model.calculate_loss(next(iter(train)))
+    (gen_loss + dis_loss).backward()
+    assert float(dis_loss) == 0.0
+    assert all(p.grad is None for p in model.discriminator.parameters())
+    assert all(p.grad is not None for p in model.generator.parameters())
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"sample_ratio": 1.5}, "sample_ratio must be in [0, 1]"),
+    ({"sample_ratio": -0.1}, "sample_ratio must be in [0, 1]"),
+    ({"prob_power": 0}, "prob_power must be > 0"),
+    ({"item_sample_ratio": 0.0}, "item_sample_ratio must be in (0, 1]"),
+    ({"item_sample_ratio": 1.2}, "item_sample_ratio must be in (0, 1]"),
+    ({"model_shared_type": "half"}, "model_shared_type must be one of"),
+    ({"project_type": "mlp"}, "project_type must be one of"),
+    ({"dis_opt_version": "x"}, "dis_opt_version must be one of"),
+    ({"seq_alignment": "left"}, "seq_alignment must be one of"),
+    ({"sampling_method": "gumbel"}, "sampling_method must be one of"),
+    ({"history_mask": "hide"}, "history_mask must be one of"),
+    ({"model_shared_type": "full", "dis_hidden_size": 32}, "needs gen_hidden_size == dis_hidden_size"),
+    ({"model_shared_type": "embed_only", "dis_hidden_size": 32}, "needs gen_hidden_size"),
+    ({"model_shared_type": "encoder_only", "dis_n_layers": 2}, "needs gen_n_layers == dis_n_layers"),
+])
+def test_out_of_range_settings_are_rejected(data_path, workdir, setting, message):
+    config = Config("ELECRec", "tiny", config_dict=small_settings(data_path, **setting))
+    with pytest.raises(ValueError) as error:
+        check_settings(config)
+    assert message in str(error.value)
+
+
+def test_unshared_networks_may_differ_in_size(data_path, workdir):
+    config = Config("ELECRec", "tiny", config_dict=small_settings(
+        data_path, model_shared_type="none", dis_hidden_size=32, dis_n_layers=2))
+    check_settings(config)  # no error: nothing is shared

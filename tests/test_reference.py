@@ -1,0 +1,173 @@
+"""Faithfulness to the authors' code: their Beauty checkpoint, and one training step re-derived."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import REPO, SHARED, make_model
+from test_model import batch
+
+BEAUTY = SHARED / "data" / "elecrec" / "Beauty.txt"
+CHECKPOINT = SHARED / "checkpoints" / "ELECRec-Beauty-0.pt"
+AUTHORS_README = {"hit@5": 0.0703, "ndcg@5": 0.0503, "hit@10": 0.0964, "ndcg@10": 0.0587,
+                  "hit@20": 0.1311, "ndcg@20": 0.0674}
+
+
+@pytest.mark.skipif(not (BEAUTY.is_file() and CHECKPOINT.is_file()), reason="needs ../shared")
+def test_authors_beauty_checkpoint_gives_their_numbers(tmp_path):
+    prepared = subprocess.run([sys.executable, "-m", "recbole_elecrec.data", "prepare", "Beauty",
+                               "--source", str(BEAUTY), "--data_path", str(tmp_path / "data")],
+                              capture_output=True, text=True)
+    assert prepared.returncode == 0, prepared.stderr
+    result = subprocess.run(
+        [sys.executable, str(REPO / "run_recbole.py"), "--model=ELECRec", "--dataset=Beauty",
+         f"--data_path={tmp_path / 'data'}", "--eval_only", f"--reference_checkpoint={CHECKPOINT}",
+         "--show_progress=False", "--gpu_id="],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    test = json.loads(result.stdout.strip().splitlines()[-1])["test"]
+    assert {k: test[k] for k in AUTHORS_README} == AUTHORS_README
+
+
+def test_reference_checkpoint_that_does_not_fit(data_path, workdir, tmp_path):
+    from recbole_elecrec.quick_start import evaluate_checkpoint
+
+    _, _, model = make_model(data_path, model_shared_type="none")
+    state = {("item_embeddings.weight" if k == "discriminator.item_embedding.weight" else k): v
+             for k, v in model.state_dict().items() if k.startswith("discriminator.")}
+    bad = tmp_path / "bad.pt"
+    torch.save({"item_embeddings.weight": torch.zeros(5, 16)}, bad)
+    settings = {"data_path": str(data_path), "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
+                "gen_hidden_size": 16, "dis_hidden_size": 16}
+    with pytest.raises(ValueError, match="has 5 item rows; dataset tiny needs 62"):
+        evaluate_checkpoint(bad, "ELECRec", "tiny", config_dict=settings, reference=True)
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable PyTorch state_dict"):
+        evaluate_checkpoint(tmp_path / "junk.pt", "ELECRec", "tiny", config_dict=settings,
+                            reference=True)
+    torch.save({"unknown.weight": torch.zeros(1)}, bad)
+    with pytest.raises(ValueError, match="key ELECRec does not know: unknown.weight"):
+        evaluate_checkpoint(bad, "ELECRec", "tiny", config_dict=settings, reference=True)
+
+
+# ---------------------------------------------------------------- one training step, re-derived
+def layer_norm(x, w, b, eps=1e-12):
+    mean = x.mean(-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(-1, keepdim=True)
+    return (x - mean) / torch.sqrt(var + eps) * w + b
+
+
+def encoder(p, net, seq, n_layers, n_heads):
+    """SASRec as the spec describes it, on a left-padded window with positions 0..L-1."""
+    length = seq.size(1)
+    items = p[f"{net}.item_embedding.weight"][seq]
+    real = (seq > 0)[..., None]
+    items = torch.where(real, items, items.detach())  # padding_idx 0: the row gets no gradient
+    x = items + p[f"{net}.position_embedding.weight"][:length]
+    x = layer_norm(x, p[f"{net}.LayerNorm.weight"], p[f"{net}.LayerNorm.bias"])
+    allowed = torch.tril(torch.ones(length, length, dtype=torch.bool)) & (seq > 0)[:, None, :]
+    additive = (~allowed).float()[:, None] * -10000.0  # [B 1 L L]
+    for i in range(n_layers):
+        a = f"{net}.trm_encoder.layer.{i}.multi_head_attention"
+        f = f"{net}.trm_encoder.layer.{i}.feed_forward"
+
+        def heads(t):
+            return t.view(t.size(0), length, n_heads, -1).transpose(1, 2)
+
+        q, k, v = (heads(x @ p[f"{a}.{n}.weight"].t() + p[f"{a}.{n}.bias"])
+                   for n in ("query", "key", "value"))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(q.size(-1)) + additive
+        context = (torch.softmax(scores, -1) @ v).transpose(1, 2).reshape(x.shape)
+        out = context @ p[f"{a}.dense.weight"].t() + p[f"{a}.dense.bias"]
+        x = layer_norm(out + x, p[f"{a}.LayerNorm.weight"], p[f"{a}.LayerNorm.bias"])
+        h = x @ p[f"{f}.dense_1.weight"].t() + p[f"{f}.dense_1.bias"]
+        h = h * 0.5 * (1.0 + torch.erf(h / math.sqrt(2.0)))
+        h = h @ p[f"{f}.dense_2.weight"].t() + p[f"{f}.dense_2.bias"]
+        x = layer_norm(h + x, p[f"{f}.LayerNorm.weight"], p[f"{f}.LayerNorm.bias"])
+    return x
+
+
+@pytest.mark.parametrize("quirks", [True, False])
+@pytest.mark.parametrize("mode", ["none", "embed_only", "encoder_only", "full"])
+def test_training_step_matches_an_independent_recomputation(data_path, workdir, monkeypatch,
+                                                              mode, quirks):
+    _, _, model = make_model(
+        data_path, model_shared_type=mode, gen_loss_on_padding=quirks, replace_padding=quirks,
+        gen_n_layers=2, dis_n_layers=2, gen_hidden_dropout_prob=0.0, gen_attn_dropout_prob=0.0,
+        dis_hidden_dropout_prob=0.0, dis_attn_dropout_prob=0.0, gen_loss_weight=0.9,
+        dis_loss_weight=0.6,
+    )
+    torch.manual_seed(0)
+    for param in model.parameters():  # trained-looking weights, not the init
+        param.data.normal_(0, 0.3)
+    rows = [[5, 6, 7, 8], [9], [10, 11, 12, 13, 14, 15], [16, 17]]
+    answers = [20, 21, 22, 23]
+    length = 50
+
+    # inputs and next-item targets, left-padded to the window (the spec's layout)
+    inputs = torch.zeros(len(rows), length, dtype=torch.long)
+    targets = torch.zeros_like(inputs)
+    for i, (row, answer) in enumerate(zip(rows, answers)):
+        inputs[i, length - len(row):] = torch.tensor(row)
+        targets[i, length - len(row):] = torch.tensor(row[1:] + [answer])
+    is_target = targets > 0
+
+    # fixed random draws, injected into the model
+    drawn = torch.randint(1, model.n_items, inputs.shape)
+    keep = torch.rand(inputs.shape) < 0.5
+    keep[0, -1] = True  # at least one kept...
+    keep[0, -2] = False  # ...and one replaced position
+    drawn[2, -1] = targets[2, -1]  # a draw that hits the true item counts as label 1
+
+    def fixed_draw(logits):
+        chosen = drawn.flatten() if len(logits) == drawn.numel() else drawn[is_target]
+        return chosen - 1
+
+    monkeypatch.setattr(model.sampler, "draw", fixed_draw)
+    monkeypatch.setattr(model.sampler, "keep_mask", lambda shape, device: keep[:, -shape[1]:])
+    seen = {}
+    encode = model._encode
+
+    def spy(network, seq, positions):
+        if network is model.discriminator:
+            seen["dis_input"] = seq
+        return encode(network, seq, positions)
+
+    monkeypatch.setattr(model, "_encode", spy)
+
+    # the model's step
+    gen_loss, dis_loss = model.calculate_loss(batch(model, rows, answers))
+    model.zero_grad()
+    (gen_loss + dis_loss).backward()
+
+    # the spec's step, with its own leaves for the same parameter values
+    named = dict(model.named_parameters(remove_duplicate=False))
+    leaves = {}
+    p = {name: leaves.setdefault(id(t), t.detach().clone().requires_grad_()) for name, t in named.items()}
+    h_g = encoder(p, "generator", inputs, 2, 2)
+    logits = h_g @ p["generator.item_embedding.weight"].t()
+    ce = torch.logsumexp(logits, -1) - logits.gather(-1, targets[..., None]).squeeze(-1)
+    ref_gen = ce.mean() if quirks else ce[is_target].mean()
+    sampled = torch.where(keep, targets, drawn)
+    if not quirks:
+        sampled = torch.where(is_target, sampled, torch.zeros_like(sampled))
+    h_d = encoder(p, "discriminator", sampled, 2, 2)
+    prob = torch.sigmoid((h_d @ p["dis_projection.weight"].t()).squeeze(-1)
+                         + p["dis_projection.bias"]) + 1e-24
+    label = (sampled == targets).float()
+    bce = label * torch.log(prob) + (1 - label) * torch.log(1 - prob)
+    ref_dis = -(bce * is_target).sum() / is_target.sum()
+    (0.9 * ref_gen + 0.6 * ref_dis).backward()
+
+    width = seen["dis_input"].size(1)
+    assert torch.equal(seen["dis_input"], sampled[:, -width:])
+    assert (sampled[:, :-width] == 0).all()
+    assert gen_loss.item() == pytest.approx(0.9 * ref_gen.item(), abs=1e-6)
+    assert dis_loss.item() == pytest.approx(0.6 * ref_dis.item(), abs=1e-6)
+    for name, param in model.named_parameters():
+        torch.testing.assert_close(param.grad, p[name].grad, atol=1e-6, rtol=1e-5, msg=name)

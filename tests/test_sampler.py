@@ -1,0 +1,59 @@
+"""The sampler draws from softmax(prob_power * logits) and replaces at rate sample_ratio."""
+
+import pytest
+import torch
+
+from recbole_elecrec.model.sampler import GeneratorSampler
+
+
+def frequencies(sampler, logits, draws):
+    torch.manual_seed(0)
+    picks = sampler.draw(logits.expand(draws, -1).contiguous())
+    return torch.bincount(picks, minlength=logits.size(-1)).double() / draws
+
+
+@pytest.mark.parametrize("method", GeneratorSampler.METHODS)
+@pytest.mark.parametrize("power", [1.0, 4.4])
+def test_draws_follow_the_sharpened_softmax(method, power):
+    logits = torch.tensor([[0.5, -1.0, 2.0, 0.0, 1.0]])
+    sampler = GeneratorSampler(0.5, power, 1.0, method)
+    expected = torch.softmax(power * logits.double(), -1)[0]
+    got = frequencies(sampler, logits, 200_000)
+    # 5 standard errors of a binomial share: fails for a wrong distribution, not by chance
+    tolerance = 5 * torch.sqrt(expected * (1 - expected) / 200_000) + 1e-4
+    assert torch.all((got - expected).abs() <= tolerance), (got, expected)
+
+
+@pytest.mark.parametrize("method", GeneratorSampler.METHODS)
+def test_larger_power_sharpens(method):
+    logits = torch.tensor([[0.5, -1.0, 2.0, 0.0, 1.0]])
+    soft = frequencies(GeneratorSampler(0.5, 1.0, 1.0, method), logits, 50_000)
+    sharp = frequencies(GeneratorSampler(0.5, 4.0, 1.0, method), logits, 50_000)
+    assert sharp[2] > 0.9 > 0.6 > soft[2]
+
+
+def test_methods_sample_the_same_distribution():
+    torch.manual_seed(1)
+    logits = torch.randn(1, 40) * 2
+    a = frequencies(GeneratorSampler(0.5, 2.0, 1.0, "multinomial"), logits, 200_000)
+    b = frequencies(GeneratorSampler(0.5, 2.0, 1.0, "inverse_cdf"), logits, 200_000)
+    assert (a - b).abs().max() < 0.006
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.45, 0.8, 1.0])
+def test_replacement_rate_matches_sample_ratio(ratio):
+    torch.manual_seed(0)
+    keep = GeneratorSampler(ratio, 1.0, 1.0, "multinomial").keep_mask((400, 500), "cpu")
+    assert abs((~keep).double().mean().item() - ratio) < 0.005
+
+
+@pytest.mark.parametrize("method", GeneratorSampler.METHODS)
+def test_items_come_from_the_catalogue_never_padding(method):
+    torch.manual_seed(0)
+    logits = torch.zeros(1000, 30)
+    logits[:, 0] = 50.0  # the padding column would win every draw if it were a candidate
+    for ratio in (1.0, 0.3):
+        items = GeneratorSampler(0.5, 1.0, ratio, method).sample_items(logits)
+        assert items.min() >= 1 and items.max() <= 29
+    subset = GeneratorSampler(0.5, 1.0, 0.3, method).sample_items(torch.zeros(5000, 30))
+    assert len(subset.unique()) == int(30 * 0.3) - 1  # one fresh subset per call
