@@ -49,6 +49,7 @@ class ELECRec(SequentialRecommender):
     PROJECT_TYPES = ("affine", "sum")
     DIS_OPT_VERSIONS = ("full", "mask_only")
     ALIGNMENTS = ("reference", "recbole")
+    RANKING_CHUNK = 256  # rows encoded together when ranking
 
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
@@ -232,13 +233,20 @@ class ELECRec(SequentialRecommender):
 
     # ------------------------------------------------------------------ ranking
     def forward(self, item_seq, item_seq_len):
-        """The discriminator's hidden state at the most recent item, [B H]."""
-        width = int(item_seq_len.max())
-        inputs = self._right_align(item_seq, item_seq_len, width)
-        hidden = self._encode(
-            self.discriminator, inputs, self._position_ids(item_seq_len, width)
-        )
-        return hidden[:, -1]
+        """The discriminator's hidden state at the most recent item, [B H].
+
+        Rows are encoded in chunks of similar length, each only as wide as its longest row:
+        padding never changes a real position's state, so this only saves work.
+        """
+        order = torch.argsort(item_seq_len)
+        outputs = []
+        for rows in order.split(self.RANKING_CHUNK):
+            seq_len = item_seq_len[rows]
+            width = int(seq_len.max())
+            inputs = self._right_align(item_seq[rows], seq_len, width)
+            hidden = self._encode(self.discriminator, inputs, self._position_ids(seq_len, width))
+            outputs.append(hidden[:, -1])
+        return torch.cat(outputs)[torch.argsort(order)]
 
     def predict(self, interaction):
         seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
