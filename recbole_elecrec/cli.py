@@ -3,6 +3,7 @@
 import argparse
 import json
 import sys
+import warnings
 
 from recbole_elecrec.data.prepare import PrepareError
 from recbole_elecrec.quick_start import evaluate_checkpoint, run
@@ -27,7 +28,14 @@ def parse_args(argv):
     return parser.parse_known_args(argv)
 
 
+def quiet_recbole_warnings():
+    """RecBole 1.2.1 calls APIs that current torch and pandas deprecate, once per epoch or column."""
+    warnings.filterwarnings("ignore", message=r".*torch\.cuda\.amp\.GradScaler", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=r".*chained assignment", category=FutureWarning)
+
+
 def main(argv=None):
+    quiet_recbole_warnings()
     args, passthrough = parse_args(sys.argv[1:] if argv is None else argv)
     # RecBole's Config reads --key=value from sys.argv itself: leave it only the pass-through
     sys.argv = [sys.argv[0]] + passthrough

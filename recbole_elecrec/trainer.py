@@ -67,6 +67,8 @@ class ELECRecTrainer(ProtocolMixin, Trainer):
 
     def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
         self.model.train_discriminator = epoch_idx >= self.gen_warmup_epochs
+        if loss_func is not None:
+            return super()._train_epoch(train_data, epoch_idx, loss_func, show_progress)
         totals, batches = None, 0
 
         def loss_with_stats(interaction):
@@ -78,8 +80,7 @@ class ELECRecTrainer(ProtocolMixin, Trainer):
             batches += 1
             return losses
 
-        losses = super()._train_epoch(train_data, epoch_idx, loss_func or loss_with_stats,
-                                      show_progress)
+        losses = super()._train_epoch(train_data, epoch_idx, loss_with_stats, show_progress)
         self.epoch_stats = {"gen_loss": totals["gen_loss"] / batches}
         if "dis_loss" in totals:
             kept = totals["targets"] - totals["replaced"]

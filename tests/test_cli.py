@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from conftest import REPO
 
@@ -104,3 +105,21 @@ def test_malformed_atomic_file(tmp_path):
                      *TINY)
     assert_one_line_error(result, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken"]
+
+
+def test_resume_continues_from_the_saved_epoch(elecrec_run, data_path, monkeypatch):
+    from recbole_elecrec.compat import load_checkpoint
+    from recbole_elecrec.quick_start import build
+
+    cwd, out, _ = elecrec_run
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", ["pytest"])
+    settings = {"data_path": str(data_path), "epochs": 2, "show_progress": False, "gpu_id": "",
+                "load_col": {"inter": ["user_id", "item_id", "timestamp"]}}
+    _, trainer, (train, valid, _) = build("ELECRec", "tiny", config_dict=settings)
+    trainer.resume_checkpoint(out["checkpoint"])
+    saved = load_checkpoint(out["checkpoint"])["state_dict"]
+    assert trainer.start_epoch == 1
+    assert all(torch.equal(v, saved[k]) for k, v in trainer.model.state_dict().items())
+    trainer.fit(train, valid, saved=False)
+    assert list(trainer.train_loss_dict) == [1]  # only the remaining epoch ran
