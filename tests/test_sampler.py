@@ -32,12 +32,17 @@ def test_larger_power_sharpens(method):
     assert sharp[2] > 0.9 > 0.6 > soft[2]
 
 
-def test_methods_sample_the_same_distribution():
+@pytest.mark.parametrize("method", GeneratorSampler.METHODS)
+def test_draws_over_many_blocks_follow_the_softmax(method):
+    """A catalogue spanning several inverse-CDF blocks and a partial last block."""
     torch.manual_seed(1)
-    logits = torch.randn(1, 40) * 2
-    a = frequencies(GeneratorSampler(0.5, 2.0, 1.0, "multinomial"), logits, 200_000)
-    b = frequencies(GeneratorSampler(0.5, 2.0, 1.0, "inverse_cdf"), logits, 200_000)
-    assert (a - b).abs().max() < 0.006
+    columns = 2 * GeneratorSampler.BLOCK + 44
+    logits = torch.randn(1, columns) * 1.5
+    logits[0, [5, 130, 290]] += 4.0  # heavy items in the first, second and last block
+    expected = torch.softmax(2.0 * logits.double(), -1)[0]
+    got = frequencies(GeneratorSampler(0.5, 2.0, 1.0, method), logits, 300_000)
+    tolerance = 5 * torch.sqrt(expected * (1 - expected) / 300_000) + 1e-4
+    assert torch.all((got - expected).abs() <= tolerance)
 
 
 @pytest.mark.parametrize("ratio", [0.0, 0.45, 0.8, 1.0])

@@ -7,12 +7,15 @@ class GeneratorSampler:
     """Draws one item per position from softmax(prob_power * logits) and picks which positions
     get it (each with probability ``sample_ratio``; the others keep the true target).
 
-    ``method`` is how the categorical draw is made, both exact:
+    ``method`` is how the categorical draw is made; both sample the same distribution:
     ``multinomial`` (the reference: ``torch.multinomial`` on softmax(logits) ** prob_power) or
-    ``inverse_cdf`` (one uniform per position against the float64 cumulative distribution).
+    ``inverse_cdf`` (one uniform per row against float64 cumulative sums of the float32
+    probabilities, taken over blocks of items and then inside the chosen block, so no float64
+    copy of the [rows x items] matrix is made; several times faster on CPU).
     """
 
     METHODS = ("multinomial", "inverse_cdf")
+    BLOCK = 128  # items per block of the two-level inverse CDF
 
     def __init__(self, sample_ratio, prob_power, item_sample_ratio, method):
         self.sample_ratio = sample_ratio
@@ -37,9 +40,25 @@ class GeneratorSampler:
         if self.method == "multinomial":
             probs = torch.softmax(logits, dim=-1) ** self.prob_power
             return torch.multinomial(probs, 1).squeeze(-1)
-        cdf = torch.softmax(logits.double() * self.prob_power, dim=-1).cumsum_(dim=-1)
-        u = torch.rand(len(logits), 1, dtype=cdf.dtype, device=cdf.device) * cdf[:, -1:]
-        return torch.searchsorted(cdf, u, right=True).squeeze(-1).clamp_(max=logits.size(-1) - 1)
+        return self._inverse_cdf(logits)
+
+    def _inverse_cdf(self, logits):
+        n, c = logits.shape
+        size = self.BLOCK
+        probs = (logits - logits.max(-1, keepdim=True).values).mul_(self.prob_power).exp_()
+        whole = c - c % size
+        block_mass = [probs[:, :whole].view(n, -1, size).sum(-1)]
+        if whole < c:
+            block_mass.append(probs[:, whole:].sum(-1, keepdim=True))
+        block_mass = torch.cat(block_mass, dim=1).double()  # [N blocks]
+        cumulative = block_mass.cumsum(-1)
+        u = torch.rand(n, 1, dtype=cumulative.dtype, device=logits.device) * cumulative[:, -1:]
+        block = torch.searchsorted(cumulative, u, right=True).clamp_(max=block_mass.size(1) - 1)
+        u -= cumulative.gather(1, block) - block_mass.gather(1, block)  # mass left in the block
+        columns = block * size + torch.arange(size, device=logits.device)  # [N size]
+        inside = probs.gather(1, columns.clamp(max=c - 1)).double() * (columns < c)
+        offset = torch.searchsorted(inside.cumsum_(-1), u, right=True).clamp_(max=size - 1)
+        return (block * size + offset).squeeze(-1).clamp_(max=c - 1)
 
     def keep_mask(self, shape, device):
         """True where the true target is kept (probability 1 - sample_ratio)."""
