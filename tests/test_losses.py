@@ -38,7 +38,7 @@ def test_losses_by_hand(data_path, workdir, monkeypatch, dis_opt_version, quirks
     monkeypatch.setattr(model.sampler, "draw", lambda logits: drawn.flatten()[-len(logits):] - 1)
     keep = torch.zeros(1, width, dtype=torch.bool)
     keep[0, -2] = True
-    monkeypatch.setattr(model.sampler, "keep_mask", lambda shape, device: keep)
+    monkeypatch.setattr(model.sampler, "keep_mask", lambda targets: keep.flatten()[-len(targets):])
 
     gen_loss, dis_loss = model.calculate_loss(batch(model, [[3, 4]], [9]))
 
@@ -64,7 +64,7 @@ def test_replaced_position_is_labelled_zero(data_path, workdir, monkeypatch):
     dis_h = torch.full((1, 2, 16), 0.1)
     monkeypatch.setattr(model, "_encode", lambda net, seq, pos: torch.zeros(1, 2, 16) if net is model.generator else dis_h)
     monkeypatch.setattr(model.sampler, "draw", lambda logits: torch.tensor([6, 6]))  # item 7
-    monkeypatch.setattr(model.sampler, "keep_mask", lambda shape, device: torch.zeros(shape, dtype=torch.bool))
+    monkeypatch.setattr(model.sampler, "keep_mask", lambda targets: torch.zeros_like(targets, dtype=torch.bool))
     _, dis_loss = model.calculate_loss(batch(model, [[3, 4]], [9]))
     # both positions hold item 7, neither is the true next item: -log(1 - sigmoid(1.6))
     assert dis_loss.item() == pytest.approx(-math.log(1 - sigmoid(1.6)), abs=1e-6)

@@ -65,6 +65,7 @@ class ELECRec(SequentialRecommender):
         self.seq_alignment = config["seq_alignment"]
         self.gen_loss_on_padding = config["gen_loss_on_padding"]
         self.replace_padding = config["replace_padding"]
+        self.length_bucket_rows = config["length_bucket_rows"]
         # the trainer switches the discriminator off during generator warm-up
         self.train_discriminator = True
         # statistics of the last training step, read by the trainer
@@ -151,23 +152,34 @@ class ELECRec(SequentialRecommender):
     def _encode(self, network, item_seq, position_ids):
         return network(item_seq, position_ids, self.get_attention_mask(item_seq))  # [B W H]
 
-    def _training_sequences(self, interaction):
-        """Right-aligned inputs and next-item targets at every position, [B W] each.
-
-        Without the padding quirks, columns that are padding in every row are dropped.
-        """
-        item_seq = interaction[self.ITEM_SEQ]
-        seq_len = interaction[self.ITEM_SEQ_LEN]
-        pad_matters = self.gen_loss_on_padding or self.replace_padding
-        width = self.max_seq_length if pad_matters else int(seq_len.max())
+    def _training_sequences(self, item_seq, seq_len, pos_item, width):
+        """Right-aligned inputs and next-item targets at every position, [B width] each."""
         # item_seq followed by the target: inputs are its first, targets its last `width` items
-        extended = F.pad(item_seq, (0, 1)).scatter(
-            1, seq_len.unsqueeze(1), interaction[self.POS_ITEM_ID].unsqueeze(1)
-        )
+        extended = F.pad(item_seq, (0, 1)).scatter(1, seq_len.unsqueeze(1), pos_item.unsqueeze(1))
         extended = self._right_align(extended, seq_len + 1, width + 1)
         inputs = extended[:, :-1]
         targets = extended[:, 1:] * (inputs > 0)
         return inputs, targets, self._position_ids(seq_len, width)
+
+    def _training_chunks(self, interaction):
+        """The batch as (inputs, targets, position_ids) chunks.
+
+        With a reference padding quirk every position matters: one chunk, the full window.
+        Otherwise rows are sorted by length and cut into chunks of ``length_bucket_rows``
+        (0: one chunk), each only as wide as its longest row.
+        """
+        item_seq = interaction[self.ITEM_SEQ]
+        seq_len = interaction[self.ITEM_SEQ_LEN]
+        pos_item = interaction[self.POS_ITEM_ID]
+        if self.gen_loss_on_padding or self.replace_padding:
+            return [self._training_sequences(item_seq, seq_len, pos_item, self.max_seq_length)]
+        order = torch.argsort(seq_len)
+        size = self.length_bucket_rows or len(order)
+        return [
+            self._training_sequences(item_seq[rows], seq_len[rows], pos_item[rows],
+                                     int(seq_len[rows].max()))
+            for rows in order.split(size)
+        ]
 
     # ------------------------------------------------------------------ training
     def _discriminator_logits(self, hidden):
@@ -176,21 +188,24 @@ class ELECRec(SequentialRecommender):
         return hidden.sum(-1) / self.temperature
 
     def calculate_loss(self, interaction):
-        inputs, targets, position_ids = self._training_sequences(interaction)
+        chunks = self._training_chunks(interaction)
+        # positions that need the generator's logits: every one if a quirk uses padding
+        all_positions = self.gen_loss_on_padding or (
+            self.train_discriminator and self.replace_padding
+        )
+        masks = [torch.ones_like(t, dtype=torch.bool) if all_positions else t > 0
+                 for _, t, _ in chunks]
+        targets = torch.cat([t[m] for (_, t, _), m in zip(chunks, masks)])  # [N]
         is_target = targets > 0
 
-        # 1. generator: next-item cross-entropy over the item table, only at the positions needed
-        gen_hidden = self._encode(self.generator, inputs, position_ids)
-        sample_all = self.train_discriminator and self.replace_padding
-        all_rows = self.gen_loss_on_padding or sample_all
-        hidden = gen_hidden.flatten(0, 1) if all_rows else gen_hidden[is_target]
+        # 1. generator: next-item cross-entropy over the item table
+        hidden = torch.cat([self._encode(self.generator, inputs, positions)[m]
+                            for (inputs, _, positions), m in zip(chunks, masks)])
         logits = hidden @ self.generator.item_embedding.weight.t()  # [N n_items]
-        gen_target = targets.flatten() if all_rows else targets[is_target]
-        if all_rows and not self.gen_loss_on_padding:
-            real = is_target.flatten()
-            gen_loss = F.cross_entropy(logits[real], gen_target[real])
+        if all_positions and not self.gen_loss_on_padding:
+            gen_loss = F.cross_entropy(logits[is_target], targets[is_target])
         else:
-            gen_loss = F.cross_entropy(logits, gen_target)
+            gen_loss = F.cross_entropy(logits, targets)
         self.step_stats = {"gen_loss": gen_loss.detach()}
         if not self.train_discriminator:
             return self.gen_loss_weight * gen_loss, torch.zeros_like(gen_loss)
@@ -198,22 +213,29 @@ class ELECRec(SequentialRecommender):
         # 2. sampler: replace a share of the targets with the generator's proposals
         with torch.no_grad():
             logits = logits.detach()
-            if sample_all:
-                drawn = self.sampler.sample_items(logits).view_as(targets)
+            if self.replace_padding:
+                drawn = self.sampler.sample_items(logits)
             else:
                 drawn = torch.zeros_like(targets)
                 drawn[is_target] = self.sampler.sample_items(
-                    logits[is_target.flatten()] if all_rows else logits
+                    logits[is_target] if all_positions else logits
                 )
-            keep = self.sampler.keep_mask(targets.shape, targets.device)
+            keep = self.sampler.keep_mask(targets)
             if not self.replace_padding:
                 keep |= ~is_target
-            dis_input = torch.where(keep, targets, drawn)
-            label = (dis_input == targets).float()
+            sampled = torch.where(keep, targets, drawn)
+            label = (sampled == targets).float()
 
         # 3. discriminator: is the item at each position the true next item?
-        dis_hidden = self._encode(self.discriminator, dis_input, position_ids)
-        prob = torch.sigmoid(self._discriminator_logits(dis_hidden)) + 1e-24
+        logit, offset = [], 0
+        for (inputs, chunk_targets, positions), m in zip(chunks, masks):
+            count = int(m.sum())
+            dis_input = torch.zeros_like(chunk_targets)
+            dis_input[m] = sampled[offset:offset + count]
+            offset += count
+            dis_hidden = self._encode(self.discriminator, dis_input, positions)
+            logit.append(self._discriminator_logits(dis_hidden[m]))
+        prob = torch.sigmoid(torch.cat(logit)) + 1e-24
         weight = is_target.float()
         if self.dis_opt_version == "mask_only":
             weight = weight * (~keep).float()

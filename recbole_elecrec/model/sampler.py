@@ -60,6 +60,6 @@ class GeneratorSampler:
         offset = torch.searchsorted(inside.cumsum_(-1), u, right=True).clamp_(max=size - 1)
         return (block * size + offset).squeeze(-1).clamp_(max=c - 1)
 
-    def keep_mask(self, shape, device):
-        """True where the true target is kept (probability 1 - sample_ratio)."""
-        return torch.rand(shape, device=device) < 1 - self.sample_ratio
+    def keep_mask(self, targets):
+        """True where the true target is kept (probability 1 - sample_ratio), per position."""
+        return torch.rand(targets.shape, device=targets.device) < 1 - self.sample_ratio
