@@ -22,6 +22,7 @@ setup(
         "pandas<3",
         "setuptools<81",
         "pyyaml",
+        "matplotlib",  # benchmark plots
     ],
     extras_require={"test": ["pytest"]},
 )

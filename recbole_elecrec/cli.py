@@ -55,5 +55,5 @@ def main(argv=None):
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"error: {message}", file=sys.stderr)
         return 2
-    print(json.dumps(result))
+    print(json.dumps(result, default=str))  # str() for the Config's enums and devices
     return 0

@@ -5,6 +5,7 @@ these functions mirror its API for ELECRec and every built-in model.
 """
 
 import logging
+import resource
 import time
 from pathlib import Path
 
@@ -97,6 +98,10 @@ def run(model=None, dataset=None, config_file_list=None, config_dict=None, saved
         "test": dict(test),
         "train_seconds": round(train_seconds, 2),
         "checkpoint": trainer.saved_model_file if saved else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "device": str(config["device"]),
+        "history": trainer.history,
+        "config": dict(config.final_config_dict),
     }
 
 

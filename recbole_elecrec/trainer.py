@@ -1,5 +1,7 @@
 """Trainers: the evaluation protocol for every model, and ELECRec's training schedule."""
 
+import time
+
 import torch
 from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole.trainer import Trainer
@@ -18,7 +20,28 @@ class ProtocolMixin:
       history items score 0, and the padding item is scored like any other).
     - RecBole's own checkpoint loading (``evaluate(load_best_model=True)``,
       ``resume_checkpoint``) works under current torch.
+    - ``history``: one dict per epoch (training seconds and loss, validation metrics), for
+      learning curves.
     """
+
+    def __init__(self, config, model):
+        super().__init__(config, model)
+        self.history = []
+
+    def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
+        start = time.time()
+        losses = super()._train_epoch(train_data, epoch_idx, loss_func, show_progress)
+        total = sum(losses) if isinstance(losses, tuple) else losses
+        self.history.append(
+            {"epoch": epoch_idx, "train_seconds": time.time() - start, "train_loss": total}
+        )
+        return losses
+
+    def _valid_epoch(self, valid_data, show_progress=False):
+        valid_score, valid_result = super()._valid_epoch(valid_data, show_progress)
+        if self.history:
+            self.history[-1]["valid"] = dict(valid_result)
+        return valid_score, valid_result
 
     def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
         self._history_source = None
@@ -90,6 +113,7 @@ class ELECRecTrainer(ProtocolMixin, Trainer):
                 dis_acc_replaced=totals["replaced_correct"] / max(totals["replaced"], 1),
                 replace_rate=totals["replaced"] / totals["targets"],
             )
+        self.history[-1].update(self.epoch_stats)
         return losses
 
     def _generate_train_loss_output(self, epoch_idx, s_time, e_time, losses):

@@ -1,0 +1,242 @@
+"""YAML-driven comparisons: models x datasets x seeds, each cell a ``run_recbole.py`` run.
+
+A benchmark file::
+
+    settings: {epochs: 50}            # every cell (any RecBole / ELECRec key; a relative
+                                      # data_path is relative to the benchmark file)
+    datasets: [Beauty]
+    seeds: [1, 2, 3]
+    models:
+      - {model: ELECRec}
+      - {model: SASRec, label: SASRec+, settings: {loss_type: CE}}
+
+Each finished cell is written to ``OUT/cells/*.json``; a rerun skips them, so an interrupted
+benchmark resumes. A failing cell is recorded with its error and the others go on. From the cells
+come ``results.csv``, ``results.md`` and PNG plots.
+"""
+
+import csv
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+from tqdm import tqdm
+
+RUN_SCRIPT = Path(__file__).resolve().parents[1] / "run_recbole.py"
+
+
+def load_spec(path):
+    """Read and check a benchmark file; returns the cells to run, in order."""
+    with open(path, encoding="utf-8") as f:
+        spec = yaml.safe_load(f) or {}
+    unknown = set(spec) - {"settings", "datasets", "seeds", "models"}
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)} (settings, datasets, seeds, models)")
+    if not spec.get("datasets") or not spec.get("models"):
+        raise ValueError(f"{path}: needs a non-empty 'datasets' and 'models' list")
+    cells = []
+    for entry in spec["models"]:
+        if not isinstance(entry, dict) or "model" not in entry:
+            raise ValueError(f"{path}: each model entry needs 'model' (got {entry!r})")
+    shared = dict(spec.get("settings") or {})
+    if "data_path" in shared:  # relative to the benchmark file, so it runs from anywhere
+        shared["data_path"] = str((Path(path).parent / shared["data_path"]).resolve())
+    labels = [entry.get("label", entry["model"]) for entry in spec["models"]]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"{path}: model labels must be unique, got {labels}")
+    for dataset in spec["datasets"]:
+        for entry, label in zip(spec["models"], labels):
+            for seed in spec.get("seeds") or [2020]:
+                settings = {**shared, **(entry.get("settings") or {}), "seed": seed}
+                cells.append({"dataset": dataset, "label": label, "model": entry["model"],
+                              "seed": seed, "settings": settings})
+    return cells
+
+
+def cell_name(cell):
+    """A file name for the cell (labels may hold spaces and brackets)."""
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", f"{cell['dataset']}__{cell['label']}__seed{cell['seed']}")
+
+
+def hardware():
+    cpu = "cpu"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores"
+
+
+def run_cell(cell, out):
+    """Run one cell through run_recbole.py; returns its record (also written to cells/)."""
+    config_file = out / "configs" / f"{cell_name(cell)}.yaml"
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(yaml.safe_dump(cell["settings"]))
+    start = time.time()
+    proc = subprocess.run(
+        [sys.executable, str(RUN_SCRIPT), f"--model={cell['model']}", f"--dataset={cell['dataset']}",
+         f"--config_files={config_file}", "--show_progress=False"],
+        capture_output=True, text=True, cwd=out,
+    )
+    record = {**cell, "wall_seconds": round(time.time() - start, 1), "hardware": hardware()}
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        errors = [l for l in proc.stderr.splitlines() if l.strip()]
+        record.update(status="failed", error=errors[-1] if errors else f"exit {proc.returncode}")
+        return record
+    result = json.loads(lines[-1])
+    history = result.pop("history")
+    valid_metric = result["config"]["valid_metric"].lower()
+    scored = [h for h in history if "valid" in h]
+    best = max(scored, key=lambda h: h["valid"][valid_metric]) if scored else None
+    record.update(
+        status="ok",
+        test=result["test"],
+        best_valid=result["best_valid"],
+        best_epoch=best["epoch"] if best else None,
+        epochs=len(history),
+        seconds_per_epoch=round(statistics.mean(h["train_seconds"] for h in history), 2),
+        peak_rss_mb=result["peak_rss_mb"],
+        device=result["device"],
+        history=history,
+        config=result["config"],
+    )
+    return record
+
+
+def run_benchmark(spec_path, out=None):
+    """Run every unfinished cell of ``spec_path`` and write the summaries; returns the records."""
+    cells = load_spec(spec_path)
+    out = Path(out or Path("results") / Path(spec_path).stem).resolve()
+    (out / "cells").mkdir(parents=True, exist_ok=True)
+    records = []
+    for cell in tqdm(cells, desc="cells", unit="cell"):
+        path = out / "cells" / f"{cell_name(cell)}.json"
+        if path.is_file():
+            record = json.loads(path.read_text())
+            if record["status"] == "ok":
+                records.append(record)
+                continue
+        record = run_cell(cell, out)
+        path.write_text(json.dumps(record, indent=1, default=str))
+        records.append(record)
+    write_summaries(records, out)
+    return records
+
+
+def _metric_names(records):
+    ok = [r for r in records if r["status"] == "ok"]
+    return list(ok[0]["test"]) if ok else []
+
+
+def write_summaries(records, out):
+    metrics = _metric_names(records)
+    with open(out / "results.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["dataset", "model", "seed", "status", *metrics, "best_epoch", "epochs",
+                         "seconds_per_epoch", "peak_rss_mb", "error"])
+        for r in records:
+            ok = r["status"] == "ok"
+            writer.writerow([r["dataset"], r["label"], r["seed"], r["status"],
+                             *[r["test"][m] if ok else "" for m in metrics],
+                             r.get("best_epoch", ""), r.get("epochs", ""),
+                             r.get("seconds_per_epoch", ""), r.get("peak_rss_mb", ""),
+                             r.get("error", "")])
+    (out / "results.md").write_text(markdown_table(records, metrics))
+    plot(records, metrics, out)
+
+
+def markdown_table(records, metrics):
+    """Test metrics as mean +- std over seeds, best per column in bold, ELECRec's gain."""
+    lines = ["# Results (test split)", ""]
+    for dataset in dict.fromkeys(r["dataset"] for r in records):
+        rows = [r for r in records if r["dataset"] == dataset]
+        labels = list(dict.fromkeys(r["label"] for r in rows))
+        means, cells = {}, {}
+        for label in labels:
+            ok = [r for r in rows if r["label"] == label and r["status"] == "ok"]
+            for m in metrics:
+                values = [r["test"][m] for r in ok]
+                means[label, m] = statistics.mean(values) if values else None
+                std = statistics.stdev(values) if len(values) > 1 else 0.0
+                cells[label, m] = f"{means[label, m]:.4f} ± {std:.4f}" if values else "failed"
+        lines += [f"## {dataset}", "", "| model | " + " | ".join(metrics) + " | epochs | s/epoch |",
+                  "|---" * (len(metrics) + 3) + "|"]
+        for label in labels:
+            ok = [r for r in rows if r["label"] == label and r["status"] == "ok"]
+            row = []
+            for m in metrics:
+                best = max((v for (l, mm), v in means.items() if mm == m and v is not None),
+                           default=None)
+                text = cells[label, m]
+                row.append(f"**{text}**" if best is not None and means[label, m] == best else text)
+            epochs = statistics.mean(r["epochs"] for r in ok) if ok else 0
+            speed = statistics.mean(r["seconds_per_epoch"] for r in ok) if ok else 0
+            lines.append(f"| {label} | " + " | ".join(row) + f" | {epochs:.0f} | {speed:.1f} |")
+        elecrec = [l for l in labels if l.startswith("ELECRec")]
+        baselines = [l for l in labels if l not in elecrec]
+        if elecrec and baselines:
+            gains = []
+            for m in metrics:
+                base = max((means[l, m] for l in baselines if means[l, m] is not None), default=None)
+                ours = means[elecrec[0], m]
+                if base and ours is not None:
+                    gains.append(f"{m} {100 * (ours - base) / base:+.1f}%")
+            lines += ["", f"{elecrec[0]} vs the best baseline: " + ", ".join(gains)]
+        failed = [r for r in rows if r["status"] != "ok"]
+        for r in failed:
+            lines.append(f"- failed: {r['label']} seed {r['seed']}: {r['error']}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(records, metrics, out):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = [r for r in records if r["status"] == "ok"]
+    for dataset in dict.fromkeys(r["dataset"] for r in ok):
+        rows = [r for r in ok if r["dataset"] == dataset]
+        labels = list(dict.fromkeys(r["label"] for r in rows))
+        fig, ax = plt.subplots(figsize=(1.2 * len(metrics) * len(labels) / 2 + 3, 4))
+        width = 0.8 / len(labels)
+        for i, label in enumerate(labels):
+            values = [statistics.mean(r["test"][m] for r in rows if r["label"] == label)
+                      for m in metrics]
+            ax.bar([j + i * width for j in range(len(metrics))], values, width, label=label)
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(metrics))], metrics)
+        ax.set_title(f"{dataset}: test metrics (mean over seeds)")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / f"metrics_{dataset}.png", dpi=100)
+        plt.close(fig)
+
+        valid_metric = rows[0]["config"]["valid_metric"].lower()
+        elecrec = [r for r in rows if r["model"] == "ELECRec"]
+        panels = 2 if elecrec else 1
+        fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), squeeze=False)
+        for r in rows:
+            points = [(h["epoch"], h["valid"][valid_metric]) for h in r["history"] if "valid" in h]
+            axes[0][0].plot(*zip(*points), label=f"{r['label']} s{r['seed']}")
+        axes[0][0].set(title=f"{dataset}: validation {valid_metric}", xlabel="epoch")
+        axes[0][0].legend(fontsize=7)
+        if elecrec:
+            ax = axes[0][1]
+            for key in ("gen_loss", "dis_loss", "dis_acc_kept", "dis_acc_replaced"):
+                points = [(h["epoch"], h[key]) for h in elecrec[0]["history"] if key in h]
+                if points:
+                    ax.plot(*zip(*points), label=key)
+            ax.set(title=f"{dataset}: ELECRec training (seed {elecrec[0]['seed']})", xlabel="epoch")
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / f"curves_{dataset}.png", dpi=100)
+        plt.close(fig)

@@ -1,0 +1,28 @@
+"""Run a YAML benchmark of models x datasets x seeds; see recbole_elecrec/benchmark.py.
+
+    python run_benchmark.py benchmarks/smoke.yaml [--out results/smoke]
+"""
+
+import argparse
+import sys
+
+from recbole_elecrec.benchmark import run_benchmark
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("spec", help="benchmark YAML file")
+    parser.add_argument("--out", help="output folder (default: results/<spec name>/)")
+    args = parser.parse_args()
+    try:
+        records = run_benchmark(args.spec, args.out)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    failed = sum(r["status"] != "ok" for r in records)
+    print(f"{len(records) - failed} cells ok, {failed} failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The YAML benchmark runner on benchmarks/smoke.yaml: outputs, resume, failing cells."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import yaml
+
+from conftest import REPO
+
+SMOKE = REPO / "benchmarks" / "smoke.yaml"
+
+
+def run(spec, out, cwd):
+    return subprocess.run([sys.executable, str(REPO / "run_benchmark.py"), str(spec), "--out",
+                           str(out)], capture_output=True, text=True, cwd=cwd)
+
+
+def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
+    out = tmp_path / "out"
+    result = run(SMOKE, out, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "4 cells ok, 0 failed"
+
+    cells = sorted((out / "cells").glob("*.json"))
+    assert len(cells) == 4
+    for path in cells:
+        cell = json.loads(path.read_text())
+        assert cell["status"] == "ok" and cell["epochs"] == 2 and cell["dataset"] == "toy"
+        assert set(cell["test"]) == {f"{m}@{k}" for m in ("hit", "ndcg") for k in (5, 10, 20)}
+        assert cell["best_epoch"] in (0, 1) and cell["seconds_per_epoch"] > 0
+        assert cell["peak_rss_mb"] > 0 and cell["hardware"] and cell["config"]["seed"] == cell["seed"]
+        assert len(cell["history"]) == 2 and "valid" in cell["history"][0]
+        if cell["model"] == "ELECRec":
+            assert {"gen_loss", "dis_loss", "dis_acc_kept", "replace_rate"} <= set(cell["history"][0])
+
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 and {r["model"] for r in rows} == {"ELECRec", "SASRec+ (CE, prefix rows)"}
+    stored = {(r["model"], int(r["seed"])): float(r["ndcg@10"]) for r in rows}
+    cell = json.loads(cells[0].read_text())
+    assert stored[cell["label"], cell["seed"]] == cell["test"]["ndcg@10"]
+
+    table = (out / "results.md").read_text()
+    assert "| ELECRec |" in table and "±" in table and "**" in table
+    assert "ELECRec vs the best baseline:" in table
+    for name in ("metrics_toy.png", "curves_toy.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # a rerun skips the finished cells
+    stamps = {p: p.stat().st_mtime_ns for p in cells}
+    again = run(SMOKE, out, tmp_path)
+    assert again.returncode == 0 and all(p.stat().st_mtime_ns == t for p, t in stamps.items())
+
+
+def test_a_failing_cell_is_recorded_and_the_others_run(tmp_path):
+    spec = yaml.safe_load(SMOKE.read_text())
+    spec["settings"]["data_path"] = str(SMOKE.parent / "data")
+    spec["seeds"] = [1]
+    spec["models"] = [spec["models"][0], {"model": "NoSuchModel"}]
+    path = tmp_path / "mixed.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    result = run(path, tmp_path / "out", tmp_path)
+    assert result.returncode == 0 and "1 cells ok, 1 failed" in result.stdout
+    failed = json.loads((tmp_path / "out" / "cells" / "toy__NoSuchModel__seed1.json").read_text())
+    assert failed["status"] == "failed" and "unknown model 'NoSuchModel'" in failed["error"]
+    assert "failed: NoSuchModel seed 1" in (tmp_path / "out" / "results.md").read_text()
