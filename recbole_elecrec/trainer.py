@@ -17,7 +17,8 @@ class ProtocolMixin:
 
     - ``history_mask`` for sequential full ranking: ``none`` (RecBole: nothing masked),
       ``exclude`` (the user's whole history scores -inf) or ``reference`` (the paper code:
-      history items score 0, and the padding item is scored like any other).
+      history items score 0, and the padding item is scored like any other). Non-sequential
+      models (Pop, BPR, ...) keep RecBole's protocol, which always excludes training items.
     - RecBole's own checkpoint loading (``evaluate(load_best_model=True)``,
       ``resume_checkpoint``) works under current torch.
     - ``history``: one dict per epoch (training seconds and loss, validation metrics), for
@@ -45,7 +46,9 @@ class ProtocolMixin:
 
     def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
         self._history_source = None
-        if self.config["history_mask"] != "none" and isinstance(eval_data, FullSortEvalDataLoader):
+        # non-sequential models keep RecBole's own masking of their training history
+        if (self.config["history_mask"] != "none" and isinstance(eval_data, FullSortEvalDataLoader)
+                and eval_data.is_sequential):
             self._history_source = eval_data._dataset
             if not hasattr(self._history_source, "history_index"):
                 raise ValueError(
