@@ -123,3 +123,17 @@ def test_resume_continues_from_the_saved_epoch(elecrec_run, data_path, monkeypat
     assert all(torch.equal(v, saved[k]) for k, v in trainer.model.state_dict().items())
     trainer.fit(train, valid, saved=False)
     assert list(trainer.train_loss_dict) == [1]  # only the remaining epoch ran
+
+
+def test_epoch_statistics_reach_tensorboard(elecrec_run):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    cwd, _, _ = elecrec_run
+    wanted = {f"ELECRec/{k}" for k in ("gen_loss", "dis_loss", "dis_acc_kept",
+                                        "dis_acc_replaced", "replace_rate")}
+    found = set()
+    for run_dir in (cwd / "log_tensorboard").iterdir():
+        events = EventAccumulator(str(run_dir))
+        events.Reload()
+        found |= set(events.Tags()["scalars"])
+    assert wanted <= found

@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from conftest import REPO, SHARED, make_model
+from conftest import REPO, SHARED, make_model, small_settings
 from test_model import batch
 
 BEAUTY = SHARED / "data" / "elecrec" / "Beauty.txt"
@@ -34,25 +34,64 @@ def test_authors_beauty_checkpoint_gives_their_numbers(tmp_path):
     assert {k: test[k] for k in AUTHORS_README} == AUTHORS_README
 
 
+def as_reference_state(model, dataset):
+    """An ELECRec's discriminator in the authors' layout (raw-id rows + an unused mask row)."""
+    renames = [("discriminator.item_embedding.", "item_embeddings."),
+               ("discriminator.position_embedding.", "position_embeddings."),
+               ("discriminator.LayerNorm.", "LayerNorm."),
+               ("discriminator.trm_encoder.", "item_encoder."),
+               ("multi_head_attention.", "attention."), ("feed_forward.", "intermediate."),
+               ("dis_projection.", "dis_projection.")]
+    state = {}
+    for key, value in model.state_dict().items():
+        if not key.startswith(("discriminator.", "dis_projection.")):
+            continue
+        for old, new in renames:
+            key = key.replace(old, new)
+        state[key] = value.clone()
+    raw = [int(t) for t in dataset.field2id_token["item_id"][1:]]
+    table = torch.zeros(max(raw) + 2, state["item_embeddings.weight"].size(1))
+    table[[0] + raw] = state["item_embeddings.weight"]
+    state["item_embeddings.weight"] = table
+    return state
+
+
+def test_reference_import_round_trip(data_path, workdir, tmp_path):
+    from recbole_elecrec.quick_start import evaluate_checkpoint
+
+    settings = small_settings(data_path)
+    _, (train, _, _), model = make_model(data_path)
+    torch.save(as_reference_state(model, train._dataset), tmp_path / "ref.pt")
+    saved = tmp_path / "imported.pth"
+    evaluate_checkpoint(tmp_path / "ref.pt", "ELECRec", "tiny", config_dict=settings,
+                        reference=True, save_as=saved)
+    state = torch.load(saved, weights_only=False)["state_dict"]
+    for key, value in model.state_dict().items():
+        if key.startswith(("discriminator.", "dis_projection.")):
+            assert torch.equal(state[key], value), key
+
+
 def test_reference_checkpoint_that_does_not_fit(data_path, workdir, tmp_path):
     from recbole_elecrec.quick_start import evaluate_checkpoint
 
-    _, _, model = make_model(data_path, model_shared_type="none")
-    state = {("item_embeddings.weight" if k == "discriminator.item_embedding.weight" else k): v
-             for k, v in model.state_dict().items() if k.startswith("discriminator.")}
-    bad = tmp_path / "bad.pt"
-    torch.save({"item_embeddings.weight": torch.zeros(5, 16)}, bad)
-    settings = {"data_path": str(data_path), "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
-                "gen_hidden_size": 16, "dis_hidden_size": 16}
-    with pytest.raises(ValueError, match="has 5 item rows; dataset tiny needs 62"):
-        evaluate_checkpoint(bad, "ELECRec", "tiny", config_dict=settings, reference=True)
-    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    settings = small_settings(data_path)
+
+    def refused(state, pattern):
+        torch.save(state, tmp_path / "ref.pt")
+        with pytest.raises(ValueError, match=pattern):
+            evaluate_checkpoint(tmp_path / "ref.pt", "ELECRec", "tiny", config_dict=settings,
+                                reference=True)
+
+    _, (train, _, _), wide = make_model(data_path, gen_hidden_size=32, dis_hidden_size=32)
+    refused(as_reference_state(wide, train._dataset), r"has shape \(\d+, 32\), expected \(\d+, 16\)")
+    _, _, deep = make_model(data_path, gen_n_layers=2, dis_n_layers=2)
+    refused(as_reference_state(deep, train._dataset), "it has discriminator.trm_encoder.layer.1")
+    refused({"item_embeddings.weight": torch.zeros(5, 16)}, "has 5 item rows; dataset tiny needs 62")
+    refused({"unknown.weight": torch.zeros(1)}, "key ELECRec does not know: unknown.weight")
+    (tmp_path / "ref.pt").write_text("not a checkpoint")
     with pytest.raises(ValueError, match="not a readable PyTorch state_dict"):
-        evaluate_checkpoint(tmp_path / "junk.pt", "ELECRec", "tiny", config_dict=settings,
+        evaluate_checkpoint(tmp_path / "ref.pt", "ELECRec", "tiny", config_dict=settings,
                             reference=True)
-    torch.save({"unknown.weight": torch.zeros(1)}, bad)
-    with pytest.raises(ValueError, match="key ELECRec does not know: unknown.weight"):
-        evaluate_checkpoint(bad, "ELECRec", "tiny", config_dict=settings, reference=True)
 
 
 # ---------------------------------------------------------------- one training step, re-derived
