@@ -137,3 +137,45 @@ def test_epoch_statistics_reach_tensorboard(elecrec_run):
         events.Reload()
         found |= set(events.Tags()["scalars"])
     assert wanted <= found
+
+
+def recommend_cli(cwd, *args):
+    return subprocess.run([sys.executable, "-m", "recbole_elecrec.recommend", *args],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def test_recommend_top_k_for_new_sequences(elecrec_run, monkeypatch):
+    from recbole_elecrec.recommend import Recommender
+
+    cwd, out, _ = elecrec_run
+    (cwd / "seqs.txt").write_text("1 2 3\n\n40 41\n")
+    result = recommend_cli(cwd, f"--checkpoint={out['checkpoint']}", "--input=seqs.txt", "--k=5")
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["items"] for line in lines] == [["1", "2", "3"], ["40", "41"]]
+
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", ["pytest"])
+    recommender = Recommender.from_checkpoint(out["checkpoint"])
+    for line in lines:
+        top = line["recommendations"]
+        assert len(top) == 5 and not {r["item"] for r in top} & set(line["items"])
+        scores = [r["score"] for r in top]
+        assert scores == sorted(scores, reverse=True)
+        # the same ranking as the model's own scores, seen items and padding removed
+        expected = recommender.recommend(line["items"], k=5)
+        assert [r["item"] for r in top] == [t for t, _ in expected]
+    with_seen = recommender.recommend(["1", "2", "3"], k=60, exclude_seen=False)
+    assert {"1", "2", "3"} <= {t for t, _ in with_seen} and "[PAD]" not in dict(with_seen)
+
+
+def test_recommend_unknown_tokens(elecrec_run):
+    cwd, out, _ = elecrec_run
+    failed = recommend_cli(cwd, f"--checkpoint={out['checkpoint']}", "--items=1 nope")
+    assert failed.returncode == 2 and failed.stdout == ""
+    assert failed.stderr.strip().splitlines()[-1] == (
+        "error: sequence 1: unknown item token 'nope' (not in the training data)")
+    skipped = recommend_cli(cwd, f"--checkpoint={out['checkpoint']}", "--items=1 nope",
+                            "--skip_unknown", "--k=3")
+    assert skipped.returncode == 0 and "warning: skipping unknown item token 'nope'" in skipped.stderr
+    assert len(json.loads(skipped.stdout)["recommendations"]) == 3
