@@ -16,6 +16,7 @@ class GeneratorSampler:
 
     METHODS = ("multinomial", "inverse_cdf")
     BLOCK = 128  # items per block of the two-level inverse CDF
+    ROWS = 2048  # rows drawn at a time: bounds the temporary [rows x items] probabilities
 
     def __init__(self, sample_ratio, prob_power, item_sample_ratio, method):
         self.sample_ratio = sample_ratio
@@ -37,6 +38,9 @@ class GeneratorSampler:
 
     def draw(self, logits):
         """One column index per row of ``logits`` [N C], from softmax(prob_power * logits)."""
+        return torch.cat([self._draw(rows) for rows in logits.split(self.ROWS)])
+
+    def _draw(self, logits):
         if self.method == "multinomial":
             probs = torch.softmax(logits, dim=-1) ** self.prob_power
             return torch.multinomial(probs, 1).squeeze(-1)
