@@ -24,5 +24,9 @@ setup(
         "pyyaml",
         "matplotlib",  # benchmark plots
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={
+        # RecBole's exhaustive search uses the RandomState API that hyperopt 0.2.7 dropped
+        "hyper": ["hyperopt==0.2.5"],
+        "test": ["pytest", "hyperopt==0.2.5"],
+    },
 )
