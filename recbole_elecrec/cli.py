@@ -18,6 +18,13 @@ def parse_args(argv):
     parser.add_argument("--dataset", "-d", default="ml-100k",
                         help="dataset name (default: RecBole's bundled ml-100k)")
     parser.add_argument("--config_files", help="YAML config files, separated by spaces")
+    parser.add_argument("--nproc", type=int, default=1, help="training processes on this node")
+    parser.add_argument("--world_size", type=int, default=-1,
+                        help="processes on all nodes (default: --nproc)")
+    parser.add_argument("--ip", default="localhost", help="address of the rank-0 node")
+    parser.add_argument("--port", default="5678", help="port of the rank-0 node")
+    parser.add_argument("--group_offset", type=int, default=0,
+                        help="global rank of this node's first process")
     parser.add_argument("--eval_only", action="store_true",
                         help="evaluate --checkpoint instead of training")
     parser.add_argument("--checkpoint", help="a RecBole checkpoint (.pth) for --eval_only")
@@ -50,7 +57,9 @@ def main(argv=None):
                 raise ValueError("--eval_only needs --checkpoint=PATH")
             result = evaluate_checkpoint(args.checkpoint, args.model, args.dataset, config_files)
         else:
-            result = run(args.model, args.dataset, config_files)
+            result = run(args.model, args.dataset, config_files, nproc=args.nproc,
+                         world_size=args.world_size, ip=args.ip, port=args.port,
+                         group_offset=args.group_offset)
     except (ValueError, KeyError, FileNotFoundError, PrepareError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"error: {message}", file=sys.stderr)

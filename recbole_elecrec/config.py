@@ -1,10 +1,12 @@
 """RecBole's Config, extended with this package's models and property files."""
 
+import os
 from pathlib import Path
 
 from recbole.config import Config as RecBoleConfig
 from recbole.utils import ModelType
 
+from recbole_elecrec.distributed import init_process_group
 from recbole_elecrec.utils import get_model
 
 PROPERTIES = Path(__file__).resolve().parent / "properties"
@@ -39,6 +41,20 @@ class Config(RecBoleConfig):
                     self.parameters["Dataset"] += [
                         key for key in config_dict if key not in self.parameters["Dataset"]
                     ]
+
+    def _init_device(self):
+        if "local_rank" not in self.final_config_dict:
+            return super()._init_device()
+        # distributed: RecBole would force nccl with one GPU per process; pick what fits
+        final = self.final_config_dict
+        if isinstance(final["gpu_id"], tuple):
+            final["gpu_id"] = ",".join(map(str, final["gpu_id"]))
+        final["gpu_id"] = str(final["gpu_id"])
+        os.environ["CUDA_VISIBLE_DEVICES"] = final["gpu_id"]
+        final["device"] = init_process_group(final)
+        final["single_spec"] = False
+        if final["local_rank"] != 0:
+            final.update(state="error", show_progress=False, verbose=False)
 
     def _set_default_parameters(self):
         # RecBole's overall.yaml turns on negative sampling, which it then rejects for CE-loss

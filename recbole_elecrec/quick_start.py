@@ -9,6 +9,9 @@ import resource
 import time
 from pathlib import Path
 
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
 import yaml
 from recbole.data import create_dataset as recbole_create_dataset
 from recbole.data import data_preparation
@@ -76,8 +79,35 @@ def build(model=None, dataset=None, config_file_list=None, config_dict=None):
     return config, trainer, (train_data, valid_data, test_data)
 
 
-def run(model=None, dataset=None, config_file_list=None, config_dict=None, saved=True):
-    """Train with early stopping on ``valid_metric``, then evaluate the best model on test."""
+def run(model=None, dataset=None, config_file_list=None, config_dict=None, saved=True, nproc=1,
+        world_size=-1, ip="localhost", port="5678", group_offset=0):
+    """Train with early stopping on ``valid_metric``, then evaluate the best model on test.
+
+    With ``nproc`` > 1 (or ``world_size`` > 0) this runs distributed: ``nproc`` processes here,
+    ``world_size`` in all (several nodes: one call per node, with ``group_offset`` = the number
+    of processes on the nodes before it); rank 0 returns the result.
+    """
+    if nproc == 1 and world_size <= 0:
+        return _train_and_test(model, dataset, config_file_list, config_dict, saved)
+    # settle bad settings here, once, rather than in every process
+    check_settings(Config(model=model, dataset=dataset, config_file_list=config_file_list,
+                          config_dict=config_dict))
+    shared = {**(config_dict or {}), "world_size": nproc if world_size == -1 else world_size,
+              "ip": ip, "port": port, "nproc": nproc, "offset": group_offset}
+    queue = mp.get_context("spawn").SimpleQueue()
+    mp.spawn(_run_rank, args=(model, dataset, config_file_list, shared, saved, queue),
+             nprocs=nproc, join=True)
+    return None if queue.empty() else queue.get()
+
+
+def _run_rank(local_rank, model, dataset, config_file_list, config_dict, saved, queue):
+    result = _train_and_test(model, dataset, config_file_list,
+                             {**config_dict, "local_rank": local_rank}, saved)
+    if local_rank == 0:
+        queue.put(result)
+
+
+def _train_and_test(model, dataset, config_file_list, config_dict, saved):
     config, trainer, (train_data, valid_data, test_data) = build(
         model, dataset, config_file_list, config_dict
     )
@@ -91,6 +121,8 @@ def run(model=None, dataset=None, config_file_list=None, config_dict=None, saved
     logger = logging.getLogger()
     logger.info(set_color("best valid ", "yellow") + f": {best_valid}")
     logger.info(set_color("test result", "yellow") + f": {test}")
+    if not config["single_spec"]:
+        dist.destroy_process_group()
     return {
         "model": config["model"],
         "dataset": config["dataset"],
@@ -185,6 +217,10 @@ def load_data_and_model(model_file):
     config = checkpoint["config"]
     # an unpickled Config skips __init__, which sets the numpy aliases RecBole's metrics use
     config.compatibility_settings()
+    if not config["single_spec"]:  # saved by a distributed run: load it into this one process
+        config["single_spec"], config["local_rank"] = True, 0
+        config["device"] = torch.device(
+            "cuda" if config["use_gpu"] and torch.cuda.is_available() else "cpu")
     init_seed(config["seed"], config["reproducibility"])
     data = create_dataset(config)
     train_data, valid_data, test_data = data_preparation(config, data)

@@ -3,11 +3,14 @@
 import time
 
 import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole.trainer import Trainer
 from recbole.utils import set_color
 
 from recbole_elecrec.compat import pickled_checkpoints
+from recbole_elecrec.distributed import GatheringEvaluator
 
 HISTORY_MASKS = ("none", "exclude", "reference")
 
@@ -23,10 +26,28 @@ class ProtocolMixin:
       ``resume_checkpoint``) works under current torch.
     - ``history``: one dict per epoch (training seconds and loss, validation metrics), for
       learning curves.
+    - Distributed runs on CPUs (gloo) as well as GPUs, with metrics computed over the users of
+      all ranks at once.
     """
 
     def __init__(self, config, model):
-        super().__init__(config, model)
+        distributed = not config["single_spec"]
+        # RecBole's constructor wraps the model for one GPU per process only: wrap it here instead
+        config["single_spec"] = True
+        try:
+            super().__init__(config, model)
+        finally:
+            config["single_spec"] = not distributed
+        if distributed:
+            on_gpu = config["device"].type == "cuda"
+            self.distributed_model = DistributedDataParallel(
+                self.model, device_ids=[config["local_rank"]] if on_gpu else None
+            )
+            self.evaluator = GatheringEvaluator(self.evaluator)
+            # every rank loads the checkpoint that rank 0 writes (names carry each rank's clock)
+            name = [self.saved_model_file]
+            dist.broadcast_object_list(name, src=0)
+            self.saved_model_file = name[0]
         self.history = []
 
     def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
@@ -55,8 +76,15 @@ class ProtocolMixin:
                     f"history_mask '{self.config['history_mask']}' needs a sequential model "
                     f"without a dataset class of its own; {self.config['model']} has one"
                 )
+        if isinstance(self.evaluator, GatheringEvaluator):
+            self.evaluator.sample_size = eval_data.sample_size
+            if load_best_model:
+                dist.barrier()  # rank 0 may still be writing it
         with pickled_checkpoints():
             return super().evaluate(eval_data, load_best_model, model_file, show_progress)
+
+    def _map_reduce(self, result, num_sample):
+        return result  # GatheringEvaluator already computed the metrics over every rank's users
 
     def resume_checkpoint(self, resume_file):
         with pickled_checkpoints():

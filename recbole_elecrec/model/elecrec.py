@@ -16,6 +16,7 @@ from torch import nn
 from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.utils import InputType
 
+from recbole_elecrec.distributed import global_divisor
 from recbole_elecrec.model.network import SASRecNetwork, init_weights
 from recbole_elecrec.model.sampler import GeneratorSampler
 
@@ -197,15 +198,21 @@ class ELECRec(SequentialRecommender):
                  for _, t, _ in chunks]
         targets = torch.cat([t[m] for (_, t, _), m in zip(chunks, masks)])  # [N]
         is_target = targets > 0
+        gen_scored = is_target if all_positions and not self.gen_loss_on_padding else None
+        # losses are sums over positions divided by these (means, also over a distributed batch)
+        gen_divisor, dis_divisor = global_divisor(
+            torch.tensor(len(targets)) if gen_scored is None else gen_scored.sum(), is_target.sum()
+        )
 
         # 1. generator: next-item cross-entropy over the item table
         hidden = torch.cat([self._encode(self.generator, inputs, positions)[m]
                             for (inputs, _, positions), m in zip(chunks, masks)])
         logits = hidden @ self.generator.item_embedding.weight.t()  # [N n_items]
-        if all_positions and not self.gen_loss_on_padding:
-            gen_loss = F.cross_entropy(logits[is_target], targets[is_target])
+        if gen_scored is None:
+            gen_loss = F.cross_entropy(logits, targets, reduction="sum") / gen_divisor
         else:
-            gen_loss = F.cross_entropy(logits, targets)
+            gen_loss = F.cross_entropy(logits[gen_scored], targets[gen_scored], reduction="sum")
+            gen_loss = gen_loss / gen_divisor
         self.step_stats = {"gen_loss": gen_loss.detach()}
         if not self.train_discriminator:
             return self.gen_loss_weight * gen_loss, torch.zeros_like(gen_loss)
@@ -240,7 +247,7 @@ class ELECRec(SequentialRecommender):
         if self.dis_opt_version == "mask_only":
             weight = weight * (~keep).float()
         bce = label * torch.log(prob) + (1 - label) * torch.log(1 - prob)
-        dis_loss = -(bce * weight).sum() / is_target.sum()
+        dis_loss = -(bce * weight).sum() / dis_divisor
 
         with torch.no_grad():
             kept, replaced = is_target & (label > 0), is_target & (label == 0)

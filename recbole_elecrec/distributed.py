@@ -1,0 +1,70 @@
+"""Distributed training on torch.distributed: the backend that fits the device, exact metrics.
+
+RecBole 1.2.1 hard-codes nccl with one GPU per process, and averages per-rank metrics weighted by
+batch counts (and counts the users that DistributedSampler repeats to even out the shards).
+"""
+
+import torch
+import torch.distributed as dist
+
+BACKENDS = ("nccl", "gloo")
+
+
+def is_distributed():
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def init_process_group(config):
+    """Join the process group described by ``config`` (local_rank, offset, world_size, ip, port);
+    returns the device of this process: its GPU under nccl, the CPU under gloo."""
+    use_cuda = bool(config["use_gpu"]) and torch.cuda.is_available() and config["gpu_id"] != ""
+    backend = config["ddp_backend"] or ("nccl" if use_cuda else "gloo")
+    if backend not in BACKENDS:
+        raise ValueError(f"ddp_backend must be one of {list(BACKENDS)}, got '{backend}'")
+    if backend == "nccl" and not use_cuda:
+        raise ValueError("ddp_backend 'nccl' needs CUDA GPUs; use 'gloo' on the CPU")
+    local_rank = config["local_rank"]
+    dist.init_process_group(
+        backend=backend,
+        rank=local_rank + config["offset"],
+        world_size=config["world_size"],
+        init_method=f"tcp://{config['ip']}:{config['port']}",
+    )
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
+        return torch.device("cuda", local_rank)
+    return torch.device("cpu")
+
+
+def global_divisor(*counts):
+    """Per count: its sum over all ranks divided by the world size (the count itself when not
+    distributed). A rank's loss *sum* divided by it makes DDP's averaged gradient the gradient of
+    the mean over the global batch, however the targets are spread over the ranks."""
+    counts = torch.stack([c.detach().float() for c in counts])
+    if is_distributed():
+        dist.all_reduce(counts)
+        counts /= dist.get_world_size()
+    return counts.unbind()
+
+
+class GatheringEvaluator:
+    """RecBole's Evaluator over the users of every rank at once.
+
+    DistributedSampler (no shuffling) deals sample i to rank i % world_size and pads the last
+    round with repeats of the first samples; the repeats are dropped before gathering, so the
+    metrics equal the single-process ones exactly.
+    """
+
+    def __init__(self, evaluator):
+        self.evaluator = evaluator
+        self.sample_size = None  # samples of the loader being evaluated, set per evaluation
+
+    def evaluate(self, struct):
+        world, rank = dist.get_world_size(), dist.get_rank()
+        own = -(-(self.sample_size - rank) // world)  # samples this rank really holds
+        for key in ("rec.topk", "rec.meanrank", "rec.score", "rec.items", "data.label"):
+            if key in struct:
+                parts = [None] * world
+                dist.all_gather_object(parts, struct[key][:own])
+                struct[key] = torch.cat(parts)
+        return self.evaluator.evaluate(struct)
