@@ -201,7 +201,8 @@ class ELECRec(SequentialRecommender):
         gen_scored = is_target if all_positions and not self.gen_loss_on_padding else None
         # losses are sums over positions divided by these (means, also over a distributed batch)
         gen_divisor, dis_divisor = global_divisor(
-            torch.tensor(len(targets)) if gen_scored is None else gen_scored.sum(), is_target.sum()
+            targets.new_tensor(len(targets)) if gen_scored is None else gen_scored.sum(),
+            is_target.sum(),
         )
 
         # 1. generator: next-item cross-entropy over the item table
