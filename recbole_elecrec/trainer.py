@@ -15,8 +15,8 @@ from recbole_elecrec.distributed import GatheringEvaluator
 HISTORY_MASKS = ("none", "exclude", "reference")
 
 
-class ProtocolMixin:
-    """Put in front of any RecBole trainer.
+class TrainerMixin:
+    """Put in front of any RecBole trainer (ELECRec's and the baselines' alike).
 
     - ``history_mask`` for sequential full ranking: ``none`` (RecBole: nothing masked),
       ``exclude`` (the user's whole history scores -inf) or ``reference`` (the paper code:
@@ -105,7 +105,7 @@ class ProtocolMixin:
         return interaction, scores, positive_u, positive_i
 
 
-class ELECRecTrainer(ProtocolMixin, Trainer):
+class ELECRecTrainer(TrainerMixin, Trainer):
     """Trains ELECRec's generator and discriminator jointly with one optimizer (the paper),
     after ``gen_warmup_epochs`` generator-only epochs.
 

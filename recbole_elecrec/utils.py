@@ -33,14 +33,14 @@ def get_trainer(model_type, model_name):
     """Trainer class for a model, with this package's evaluation protocol and checkpoint loading.
 
     ELECRec gets :class:`ELECRecTrainer`; any other model gets RecBole's trainer for it with
-    :class:`ProtocolMixin` in front, so baselines are evaluated exactly like ELECRec.
+    :class:`TrainerMixin` in front, so baselines are evaluated exactly like ELECRec.
     """
-    from recbole_elecrec.trainer import ELECRecTrainer, ProtocolMixin
+    from recbole_elecrec.trainer import ELECRecTrainer, TrainerMixin
 
     if model_name == "ELECRec":
         return ELECRecTrainer
     base = recbole_get_trainer(model_type, model_name)
-    return type(base.__name__, (ProtocolMixin, base), {})
+    return type(base.__name__, (TrainerMixin, base), {})
 
 
 def uses_history_dataset(config):
