@@ -30,9 +30,12 @@ class Config(RecBoleConfig):
 
     def _load_internal_config_dict(self, model, model_class, dataset):
         super()._load_internal_config_dict(model, model_class, dataset)
+        # a model's YAML files: its base classes' first (SASRecPlus reads ELECRec.yaml, then its own)
+        model_files = [PROPERTIES / "model" / f"{cls.__name__}.yaml"
+                       for cls in reversed(model_class.__mro__)]
         for path in (
             PROPERTIES / "overall.yaml",
-            PROPERTIES / "model" / f"{model}.yaml",
+            *model_files,
             PROPERTIES / "dataset" / f"{dataset}.yaml",
         ):
             if path.is_file():

@@ -22,6 +22,7 @@ from recbole_elecrec.compat import load_checkpoint
 from recbole_elecrec.config import Config
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
 from recbole_elecrec.data.prepare import PAPER_DATASETS, ensure_prepared
+from recbole_elecrec.model import ELECRec
 from recbole_elecrec.reference import convert_reference_state, read_reference_state
 from recbole_elecrec.trainer import HISTORY_MASKS
 from recbole_elecrec.utils import get_model, get_trainer, uses_history_dataset
@@ -51,7 +52,7 @@ def create_dataset(config):
                 f"unknown dataset '{name}': {data_dir / (name + '.inter')} does not exist "
                 f"(paper datasets: {', '.join(PAPER_DATASETS)}; or RecBole's ml-100k)"
             )
-    if config["model"] == "ELECRec":
+    if issubclass(get_model(config["model"]), ELECRec):
         return ELECRecDataset(config)
     if uses_history_dataset(config):
         return HistorySequentialDataset(config)

@@ -8,13 +8,13 @@ from recbole.utils import get_trainer as recbole_get_trainer
 
 
 def _own_models():
-    from recbole_elecrec.model import ELECRec
+    from recbole_elecrec.model import ELECRec, SASRecPlus
 
-    return {"ELECRec": ELECRec}
+    return {"ELECRec": ELECRec, "SASRecPlus": SASRecPlus}
 
 
 def get_model(model_name):
-    """Model class for ``model_name``: ELECRec or any model RecBole ships."""
+    """Model class for ``model_name``: ELECRec, SASRecPlus or any model RecBole ships."""
     own = _own_models()
     if model_name in own:
         return own[model_name]

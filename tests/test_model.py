@@ -158,3 +158,23 @@ def test_unshared_networks_may_differ_in_size(data_path, workdir):
     config = Config("ELECRec", "tiny", config_dict=small_settings(
         data_path, model_shared_type="none", dis_hidden_size=32, dis_n_layers=2))
     check_settings(config)  # no error: nothing is shared
+
+
+def test_sasrec_plus_is_the_generator_alone(data_path, workdir):
+    config, (train, _, test), model = make_model(data_path, model="SASRecPlus")
+    assert config["gen_hidden_size"] == 16 and config["gen_loss_on_padding"] is False
+    assert all(name.startswith("generator.") for name, _ in model.named_parameters())
+    loss = model.calculate_loss(next(iter(train)))
+    assert loss.dim() == 0
+    loss.backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.eval()
+    inter = next(iter(test))[0]
+    seq_len = inter[model.ITEM_SEQ_LEN]
+    seq = model._right_align(inter[model.ITEM_SEQ], seq_len, 50)
+    with torch.no_grad():
+        scores = model.full_sort_predict(inter)
+        state = model.generator(seq, model._position_ids(seq_len, 50),
+                                model.get_attention_mask(seq))[:, -1]
+    torch.testing.assert_close(scores, state @ model.generator.item_embedding.weight.t(),
+                               atol=1e-5, rtol=1e-5)

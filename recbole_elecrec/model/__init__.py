@@ -1,3 +1,3 @@
-from recbole_elecrec.model.elecrec import ELECRec
+from recbole_elecrec.model.elecrec import ELECRec, SASRecPlus
 
-__all__ = ["ELECRec"]
+__all__ = ["ELECRec", "SASRecPlus"]

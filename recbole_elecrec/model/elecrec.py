@@ -274,15 +274,39 @@ class ELECRec(SequentialRecommender):
             seq_len = item_seq_len[rows]
             width = int(seq_len.max())
             inputs = self._right_align(item_seq[rows], seq_len, width)
-            hidden = self._encode(self.discriminator, inputs, self._position_ids(seq_len, width))
+            hidden = self._encode(self.ranker, inputs, self._position_ids(seq_len, width))
             outputs.append(hidden[:, -1])
         return torch.cat(outputs)[torch.argsort(order)]
 
+    @property
+    def ranker(self):
+        """The network that scores items: ELECRec's discriminator."""
+        return self.discriminator
+
     def predict(self, interaction):
         seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        test_item_emb = self.discriminator.item_embedding(interaction[self.ITEM_ID])
+        test_item_emb = self.ranker.item_embedding(interaction[self.ITEM_ID])
         return (seq_output * test_item_emb).sum(-1)  # [B]
 
     def full_sort_predict(self, interaction):
         seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        return seq_output @ self.discriminator.item_embedding.weight.t()  # [B n_items]
+        return seq_output @ self.ranker.item_embedding.weight.t()  # [B n_items]
+
+
+class SASRecPlus(ELECRec):
+    r"""SASRec+ of the ELECRec paper: SASRec trained with full-softmax cross-entropy at every
+    position of one row per user. It is ELECRec's generator alone (same settings, ``gen_*``,
+    same data and padding switches), which here also ranks.
+    """
+
+    def __init__(self, config, dataset):
+        super().__init__(config, dataset)
+        self.train_discriminator = False
+        del self.discriminator, self.dis_projection
+
+    def calculate_loss(self, interaction):
+        return super().calculate_loss(interaction)[0]
+
+    @property
+    def ranker(self):
+        return self.generator
