@@ -10,9 +10,11 @@ $(VENV)/.installed: setup.py
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
-.PHONY: run test
-run: $(VENV)/.installed  ## train and evaluate ELECRec on RecBole's bundled ml-100k
+.PHONY: setup run test
+setup: $(VENV)/.installed  ## create .venv with everything installed
+
+run: setup  ## train and evaluate ELECRec on RecBole's bundled ml-100k
 	$(PY) run_recbole.py --model=ELECRec
 
-test: $(VENV)/.installed  ## the test suite (reads the paper data from ../shared when present)
+test: setup  ## the test suite (reads the paper data from ../shared when present)
 	$(PY) -m pytest -q tests
