@@ -3,10 +3,9 @@
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
-from conftest import REPO, SHARED, make_model
+from conftest import SHARED, make_model
 from recbole_elecrec.data.prepare import PrepareError, prepare
 
 BEAUTY = SHARED / "data" / "elecrec" / "Beauty.txt"

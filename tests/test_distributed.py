@@ -8,12 +8,10 @@ import sys
 import pytest
 import torch
 import torch.multiprocessing as mp
-from recbole.utils import ModelType
 
 import ddp_worker
 from conftest import REPO, write_elecrec_file
 from recbole_elecrec.data.prepare import prepare
-from recbole_elecrec.utils import get_trainer
 
 
 def free_port():
