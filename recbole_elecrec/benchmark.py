@@ -11,7 +11,8 @@ A benchmark file::
       - {model: SASRec, label: SASRec+, settings: {loss_type: CE}}
 
 Each finished cell is written to ``OUT/cells/*.json``; a rerun skips them, so an interrupted
-benchmark resumes. A failing cell is recorded with its error and the others go on. From the cells
+benchmark resumes, and a cell cut off mid-training continues from its last validated epoch
+(``training_state`` under ``OUT/states/``). A failing cell is recorded with its error and the others go on. From the cells
 come ``results.csv``, ``results.md`` and PNG plots.
 """
 
@@ -78,7 +79,8 @@ def run_cell(cell, out):
     """Run one cell through run_recbole.py; returns its record (also written to cells/)."""
     config_file = out / "configs" / f"{cell_name(cell)}.yaml"
     config_file.parent.mkdir(parents=True, exist_ok=True)
-    config_file.write_text(yaml.safe_dump(cell["settings"]))
+    state_file = out / "states" / f"{cell_name(cell)}.pth"
+    config_file.write_text(yaml.safe_dump({**cell["settings"], "training_state": str(state_file)}))
     start = time.time()
     proc = subprocess.run(
         [sys.executable, str(RUN_SCRIPT), f"--model={cell['model']}", f"--dataset={cell['dataset']}",
@@ -102,6 +104,7 @@ def run_cell(cell, out):
         best_valid=result["best_valid"],
         best_epoch=best["epoch"] if best else None,
         epochs=len(history),
+        train_seconds=result["train_seconds"],
         seconds_per_epoch=round(statistics.mean(h["train_seconds"] for h in history), 2),
         peak_rss_mb=result["peak_rss_mb"],
         device=result["device"],

@@ -18,7 +18,7 @@ from recbole.data import data_preparation
 from recbole.utils import init_logger, init_seed, set_color
 
 import recbole
-from recbole_elecrec.compat import load_checkpoint
+from recbole_elecrec.checkpoint import load_state, read_checkpoint
 from recbole_elecrec.config import Config
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
 from recbole_elecrec.data.prepare import PAPER_DATASETS, ensure_prepared
@@ -116,7 +116,7 @@ def _train_and_test(model, dataset, config_file_list, config_dict, saved):
     best_valid_score, best_valid = trainer.fit(
         train_data, valid_data, saved=saved, show_progress=config["show_progress"]
     )
-    train_seconds = time.time() - start
+    train_seconds = time.time() - start + trainer.resumed_seconds
     test = trainer.evaluate(test_data, load_best_model=saved,
                             show_progress=config["show_progress"])
     logger = logging.getLogger()
@@ -136,37 +136,6 @@ def _train_and_test(model, dataset, config_file_list, config_dict, saved):
         "history": trainer.history,
         "config": dict(config.final_config_dict),
     }
-
-
-def load_state(model, state_dict, source):
-    """``model.load_state_dict`` with one clear error when the weights do not fit."""
-    own = model.state_dict()
-    for key, value in state_dict.items():
-        if key in own and own[key].shape != value.shape:
-            raise ValueError(
-                f"{source} does not fit this model and dataset: {key} has shape "
-                f"{tuple(value.shape)}, expected {tuple(own[key].shape)} (other dataset or sizes?)"
-            )
-    missing = sorted(set(own) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(own))
-    if missing or unexpected:
-        raise ValueError(
-            f"{source} does not fit this model: missing {missing[:3]}, unexpected {unexpected[:3]}"
-        )
-    model.load_state_dict(state_dict)
-
-
-def read_checkpoint(path):
-    """A RecBole checkpoint dict, or one clear error."""
-    if not Path(path).is_file():
-        raise ValueError(f"checkpoint not found: {path}")
-    try:
-        checkpoint = load_checkpoint(path)
-    except Exception as error:  # torch raises many types for a file that is not a checkpoint
-        raise ValueError(f"{path} is not a readable PyTorch checkpoint ({error})") from None
-    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
-        raise ValueError(f"{path} is not a RecBole checkpoint (no 'state_dict' entry)")
-    return checkpoint
 
 
 def evaluate_checkpoint(path, model=None, dataset=None, config_file_list=None,

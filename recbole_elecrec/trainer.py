@@ -1,7 +1,11 @@
 """Trainers: the evaluation protocol for every model, and ELECRec's training schedule."""
 
+import os
+import random
 import time
+from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -9,6 +13,7 @@ from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole.trainer import Trainer
 from recbole.utils import set_color
 
+from recbole_elecrec.checkpoint import load_state, read_checkpoint
 from recbole_elecrec.compat import pickled_checkpoints
 from recbole_elecrec.distributed import GatheringEvaluator
 
@@ -26,6 +31,10 @@ class TrainerMixin:
       ``resume_checkpoint``) works under current torch.
     - ``history``: one dict per epoch (training seconds and loss, validation metrics), for
       learning curves.
+    - ``training_state``: a file rewritten after every validation with all that training needs to
+      go on (weights, optimizer, early-stopping counters, history, random states); a run started
+      again with the same file continues where the last one stopped, with the results an
+      uninterrupted run gives. Removed once training ends.
     - Distributed runs on CPUs (gloo) as well as GPUs, with metrics computed over the users of
       all ranks at once.
     """
@@ -49,6 +58,7 @@ class TrainerMixin:
             dist.broadcast_object_list(name, src=0)
             self.saved_model_file = name[0]
         self.history = []
+        self.resumed_seconds = 0.0  # training wall time of the runs a training_state continues
 
     def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
         start = time.time()
@@ -85,6 +95,85 @@ class TrainerMixin:
 
     def _map_reduce(self, result, num_sample):
         return result  # GatheringEvaluator already computed the metrics over every rank's users
+
+    def fit(self, train_data, valid_data=None, verbose=True, saved=True, show_progress=False,
+            callback_fn=None):
+        state_file = self.config["training_state"]
+        if not state_file:  # (some RecBole trainers' fit takes no callback_fn)
+            extra = {"callback_fn": callback_fn} if callback_fn else {}
+            return super().fit(train_data, valid_data, verbose, saved, show_progress, **extra)
+        if not self.config["single_spec"]:
+            raise ValueError("training_state works in single-process runs only (not with --nproc)")
+        if not saved or not valid_data:
+            raise ValueError("training_state needs validation data and a saved best model")
+        state_file, start = Path(state_file), time.time()
+        if state_file.is_file():
+            self._restore_training_state(state_file, train_data)
+            if self.start_epoch >= self.epochs or self.cur_step > self.stopping_step:
+                state_file.unlink()  # the state of a run that had already ended
+                return self.best_valid_score, self.best_valid_result
+
+        def save_state(epoch_idx, valid_score):
+            self._save_training_state(state_file, epoch_idx, train_data, time.time() - start)
+            if callback_fn:
+                callback_fn(epoch_idx, valid_score)
+
+        result = super().fit(train_data, valid_data, verbose, saved, show_progress, save_state)
+        state_file.unlink(missing_ok=True)
+        return result
+
+    def _save_training_state(self, path, epoch_idx, train_data, seconds):
+        state = {
+            "config": self.config,
+            "epoch": epoch_idx,
+            "cur_step": self.cur_step,
+            "best_valid_score": self.best_valid_score,
+            "best_valid_result": self.best_valid_result,
+            "best_model_file": self.saved_model_file,
+            "state_dict": self.model.state_dict(),
+            "other_parameter": self.model.other_parameter(),
+            "optimizer": self.optimizer.state_dict(),
+            "history": self.history,
+            "train_seconds": self.resumed_seconds + seconds,
+            "random": {
+                "python": random.getstate(),
+                "numpy": np.random.get_state(),
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                "loader": train_data.generator.get_state(),
+            },
+        }
+        partial = path.with_name(path.name + ".partial")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(state, partial)
+        os.replace(partial, path)  # a run killed while saving leaves the previous state whole
+
+    def _restore_training_state(self, path, train_data):
+        state = read_checkpoint(path)
+        if "best_model_file" not in state:
+            raise ValueError(f"{path} is not a training_state file (a plain RecBole checkpoint?)")
+        saved = state["config"]
+        if (saved["model"], saved["dataset"]) != (self.config["model"], self.config["dataset"]):
+            raise ValueError(f"{path} continues {saved['model']} on {saved['dataset']}, not "
+                             f"{self.config['model']} on {self.config['dataset']}")
+        load_state(self.model, state["state_dict"], path)
+        self.model.load_other_parameter(state["other_parameter"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.start_epoch = state["epoch"] + 1
+        self.cur_step = state["cur_step"]
+        self.best_valid_score = state["best_valid_score"]
+        self.best_valid_result = state["best_valid_result"]
+        self.saved_model_file = state["best_model_file"]
+        self.history = state["history"]
+        self.resumed_seconds = state["train_seconds"]
+        rng = state["random"]
+        random.setstate(rng["python"])
+        np.random.set_state(rng["numpy"])
+        torch.set_rng_state(rng["torch"])
+        if rng["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        train_data.generator.set_state(rng["loader"])
+        self.logger.info(f"continuing from {path}: epoch {self.start_epoch}")
 
     def resume_checkpoint(self, resume_file):
         with pickled_checkpoints():

@@ -4,6 +4,7 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -30,10 +31,16 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
         assert cell["status"] == "ok" and cell["epochs"] == 2 and cell["dataset"] == "toy"
         assert set(cell["test"]) == {f"{m}@{k}" for m in ("hit", "ndcg") for k in (5, 10, 20)}
         assert cell["best_epoch"] in (0, 1) and cell["seconds_per_epoch"] > 0
+        assert cell["train_seconds"] >= 2 * cell["seconds_per_epoch"]
         assert cell["peak_rss_mb"] > 0 and cell["hardware"] and cell["config"]["seed"] == cell["seed"]
         assert len(cell["history"]) == 2 and "valid" in cell["history"][0]
         if cell["model"] == "ELECRec":
             assert {"gen_loss", "dis_loss", "dis_acc_kept", "replace_rate"} <= set(cell["history"][0])
+
+    # each cell trained with a training_state under states/, removed once it finished
+    for path in (out / "configs").glob("*.yaml"):
+        state = Path(yaml.safe_load(path.read_text())["training_state"])
+        assert state.parent == out / "states" and not state.exists()
 
     with open(out / "results.csv") as f:
         rows = list(csv.DictReader(f))

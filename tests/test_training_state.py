@@ -1,0 +1,73 @@
+"""training_state: an interrupted run continues where it stopped, as if never interrupted."""
+
+import sys
+
+import pytest
+import torch
+
+from conftest import small_settings
+
+
+class Interrupted(Exception):
+    pass
+
+
+def build_run(data_path, state_file, **overrides):
+    from recbole_elecrec.quick_start import build
+
+    settings = small_settings(data_path, **{"epochs": 4, "stopping_step": 10, "seed": 3,
+                                            "training_state": str(state_file), **overrides})
+    _, trainer, (train, valid, _) = build("ELECRec", "tiny", config_dict=settings)
+    return trainer, train, valid
+
+
+def stop_after(epoch):
+    def callback(epoch_idx, valid_score):
+        if epoch_idx == epoch:
+            raise Interrupted  # as if the process were killed once the state is written
+    return callback
+
+
+@pytest.fixture
+def runs(data_path, workdir, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["pytest"])
+    whole, train, valid = build_run(data_path, workdir / "whole.pth")
+    whole.fit(train, valid)
+
+    state = workdir / "cut.pth"
+    first, train, valid = build_run(data_path, state)
+    with pytest.raises(Interrupted):
+        first.fit(train, valid, callback_fn=stop_after(1))
+    assert state.is_file()
+    second, train, valid = build_run(data_path, state)
+    second.fit(train, valid)
+    return whole, first, second, state
+
+
+def test_an_interrupted_run_ends_as_an_uninterrupted_one(runs):
+    whole, first, second, state = runs
+    assert second.start_epoch == 2
+    assert list(second.train_loss_dict) == [2, 3]  # only the remaining epochs ran
+    for key, value in whole.model.state_dict().items():
+        assert torch.equal(value, second.model.state_dict()[key]), key
+    strip = [{k: v for k, v in h.items() if k != "train_seconds"} for h in whole.history]
+    assert [{k: v for k, v in h.items() if k != "train_seconds"} for h in second.history] == strip
+    assert second.best_valid_result == whole.best_valid_result
+    assert second.saved_model_file == first.saved_model_file  # the best model of the whole run
+    assert not state.exists()  # training ended: nothing left to continue
+    assert not (state.parent / "whole.pth").exists()
+
+
+def test_state_of_another_model_is_refused(data_path, workdir, monkeypatch):
+    from recbole_elecrec.quick_start import build
+
+    state = workdir / "state.pth"
+    trainer, train, valid = build_run(data_path, state, epochs=2)
+    with pytest.raises(Interrupted):
+        trainer.fit(train, valid, callback_fn=stop_after(0))
+    settings = small_settings(data_path, epochs=2, training_state=str(state))
+    _, other, (train, valid, _) = build("SASRec", "tiny", config_dict=settings)
+    before = state.read_bytes()
+    with pytest.raises(ValueError, match="continues ELECRec on tiny, not SASRec on tiny"):
+        other.fit(train, valid)
+    assert state.read_bytes() == before  # left as it was
