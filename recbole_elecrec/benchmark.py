@@ -9,6 +9,9 @@ A benchmark file::
     models:
       - {model: ELECRec}
       - {model: SASRec, label: SASRec+, settings: {loss_type: CE}}
+    published:                        # optional: numbers to hold the cells to, per dataset
+      Beauty:                         # and label; results.md shows the relative differences
+        ELECRec: {hit@5: 0.0705, ndcg@5: 0.0507}
 
 Each finished cell is written to ``OUT/cells/*.json``; a rerun skips them, so an interrupted
 benchmark resumes, and a cell cut off mid-training continues from its last validated epoch
@@ -33,12 +36,14 @@ RUN_SCRIPT = Path(__file__).resolve().parents[1] / "run_recbole.py"
 
 
 def load_spec(path):
-    """Read and check a benchmark file; returns the cells to run, in order."""
+    """Read and check a benchmark file; returns the cells to run, in order, and the published
+    numbers ({dataset: {label: {metric: value}}})."""
     with open(path, encoding="utf-8") as f:
         spec = yaml.safe_load(f) or {}
-    unknown = set(spec) - {"settings", "datasets", "seeds", "models"}
+    unknown = set(spec) - {"settings", "datasets", "seeds", "models", "published"}
     if unknown:
-        raise ValueError(f"{path}: unknown keys {sorted(unknown)} (settings, datasets, seeds, models)")
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)} "
+                         "(settings, datasets, seeds, models, published)")
     if not spec.get("datasets") or not spec.get("models"):
         raise ValueError(f"{path}: needs a non-empty 'datasets' and 'models' list")
     cells = []
@@ -57,7 +62,17 @@ def load_spec(path):
                 settings = {**shared, **(entry.get("settings") or {}), "seed": seed}
                 cells.append({"dataset": dataset, "label": label, "model": entry["model"],
                               "seed": seed, "settings": settings})
-    return cells
+    published = spec.get("published") or {}
+    for dataset, entries in published.items():
+        for label, numbers in (entries or {}).items():
+            if dataset not in spec["datasets"] or label not in labels:
+                raise ValueError(f"{path}: published numbers for '{label}' on '{dataset}', "
+                                 "which is not a model label and dataset of this file")
+            if not isinstance(numbers, dict) or not all(
+                    isinstance(v, (int, float)) for v in numbers.values()):
+                raise ValueError(f"{path}: published '{label}' on '{dataset}' needs "
+                                 "{metric: number} (e.g. {hit@10: 0.0968})")
+    return cells, published
 
 
 def cell_name(cell):
@@ -114,23 +129,28 @@ def run_cell(cell, out):
     return record
 
 
-def run_benchmark(spec_path, out=None):
-    """Run every unfinished cell of ``spec_path`` and write the summaries; returns the records."""
-    cells = load_spec(spec_path)
+def run_benchmark(spec_path, out=None, summaries_only=False):
+    """Run every unfinished cell of ``spec_path`` and write the summaries; returns the records.
+
+    ``summaries_only`` runs nothing: the summaries of the cells finished so far.
+    """
+    cells, published = load_spec(spec_path)
     out = Path(out or Path("results") / Path(spec_path).stem).resolve()
     (out / "cells").mkdir(parents=True, exist_ok=True)
     records = []
-    for cell in tqdm(cells, desc="cells", unit="cell"):
+    for cell in tqdm(cells, desc="cells", unit="cell", disable=summaries_only):
         path = out / "cells" / f"{cell_name(cell)}.json"
         if path.is_file():
             record = json.loads(path.read_text())
-            if record["status"] == "ok":
+            if record["status"] == "ok" or summaries_only:
                 records.append(record)
                 continue
+        if summaries_only:
+            continue
         record = run_cell(cell, out)
         path.write_text(json.dumps(record, indent=1, default=str))
         records.append(record)
-    write_summaries(records, out)
+    write_summaries(records, out, published)
     return records
 
 
@@ -139,7 +159,7 @@ def _metric_names(records):
     return list(ok[0]["test"]) if ok else []
 
 
-def write_summaries(records, out):
+def write_summaries(records, out, published=None):
     metrics = _metric_names(records)
     with open(out / "results.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -152,12 +172,13 @@ def write_summaries(records, out):
                              r.get("best_epoch", ""), r.get("epochs", ""),
                              r.get("seconds_per_epoch", ""), r.get("peak_rss_mb", ""),
                              r.get("error", "")])
-    (out / "results.md").write_text(markdown_table(records, metrics))
+    (out / "results.md").write_text(markdown_table(records, metrics, published or {}))
     plot(records, metrics, out)
 
 
-def markdown_table(records, metrics):
-    """Test metrics as mean +- std over seeds, best per column in bold, ELECRec's gain."""
+def markdown_table(records, metrics, published):
+    """Test metrics as mean +- std over seeds, best per column in bold, ELECRec's gain, and the
+    published numbers beside this run's."""
     lines = ["# Results (test split)", ""]
     for dataset in dict.fromkeys(r["dataset"] for r in records):
         rows = [r for r in records if r["dataset"] == dataset]
@@ -193,11 +214,36 @@ def markdown_table(records, metrics):
                 if base and ours is not None:
                     gains.append(f"{m} {100 * (ours - base) / base:+.1f}%")
             lines += ["", f"{elecrec[0]} vs the best baseline: " + ", ".join(gains)]
+        lines += published_table(published.get(dataset) or {}, means)
         failed = [r for r in rows if r["status"] != "ok"]
         for r in failed:
             lines.append(f"- failed: {r['label']} seed {r['seed']}: {r['error']}")
         lines.append("")
     return "\n".join(lines)
+
+
+def published_table(published, means):
+    """Rows of published numbers, each followed by this run's mean and its relative difference."""
+    if not published:
+        return []
+    names = list(dict.fromkeys(m for numbers in published.values() for m in numbers))
+    lines = ["", "Published numbers and this run (relative difference):", "",
+             "| model | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for label, numbers in published.items():
+        lines.append(f"| {label}: published | "
+                     + " | ".join(f"{numbers[m]:.4f}" if m in numbers else "" for m in names)
+                     + " |")
+        row = []
+        for m in names:
+            ours = means.get((label, m))
+            if ours is None:  # not among this run's cells or metrics, or its cells failed
+                row.append("failed" if (label, m) in means else "-")
+            elif m in numbers and numbers[m]:
+                row.append(f"{ours:.4f} ({100 * (ours - numbers[m]) / numbers[m]:+.1f}%)")
+            else:
+                row.append(f"{ours:.4f}")
+        lines.append(f"| {label}: this run | " + " | ".join(row) + " |")
+    return lines
 
 
 def plot(records, metrics, out):

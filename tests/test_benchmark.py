@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import REPO
@@ -13,9 +14,9 @@ from conftest import REPO
 SMOKE = REPO / "benchmarks" / "smoke.yaml"
 
 
-def run(spec, out, cwd):
+def run(spec, out, cwd, *args):
     return subprocess.run([sys.executable, str(REPO / "run_benchmark.py"), str(spec), "--out",
-                           str(out)], capture_output=True, text=True, cwd=cwd)
+                           str(out), *args], capture_output=True, text=True, cwd=cwd)
 
 
 def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
@@ -60,6 +61,14 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
     again = run(SMOKE, out, tmp_path)
     assert again.returncode == 0 and all(p.stat().st_mtime_ns == t for p, t in stamps.items())
 
+    # summaries of the cells finished so far, running none
+    cells[0].unlink()
+    partial = run(SMOKE, out, tmp_path, "--summaries_only")
+    assert partial.stdout.strip().splitlines()[-1] == "3 cells ok, 0 failed"
+    assert not cells[0].exists()
+    with open(out / "results.csv") as f:
+        assert len(list(csv.DictReader(f))) == 3
+
 
 def test_a_failing_cell_is_recorded_and_the_others_run(tmp_path):
     spec = yaml.safe_load(SMOKE.read_text())
@@ -73,3 +82,25 @@ def test_a_failing_cell_is_recorded_and_the_others_run(tmp_path):
     failed = json.loads((tmp_path / "out" / "cells" / "toy__NoSuchModel__seed1.json").read_text())
     assert failed["status"] == "failed" and "unknown model 'NoSuchModel'" in failed["error"]
     assert "failed: NoSuchModel seed 1" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_published_numbers_sit_beside_this_runs(tmp_path):
+    from recbole_elecrec.benchmark import load_spec, markdown_table
+
+    spec = yaml.safe_load(SMOKE.read_text())
+    label = spec["models"][0].get("label", spec["models"][0]["model"])
+    spec["published"] = {"toy": {label: {"hit@10": 0.2, "ndcg@10": 0.1}}}
+    path = tmp_path / "published.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    _, published = load_spec(path)
+    records = [{"dataset": "toy", "label": label, "seed": s, "status": "ok", "epochs": 2,
+                "seconds_per_epoch": 1.0, "test": {"hit@10": v, "ndcg@10": v / 2}}
+               for s, v in ((1, 0.21), (2, 0.23))]
+    table = markdown_table(records, ["hit@10", "ndcg@10"], published)
+    assert f"| {label}: published | 0.2000 | 0.1000 |" in table
+    assert f"| {label}: this run | 0.2200 (+10.0%) | 0.1100 (+10.0%) |" in table
+
+    spec["published"] = {"toy": {"NoSuchLabel": {"hit@10": 0.2}}}
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ValueError, match="'NoSuchLabel' on 'toy'"):
+        load_spec(path)

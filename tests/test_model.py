@@ -22,7 +22,7 @@ def batch(model, rows, targets):
 
 
 def test_training_rows_are_right_aligned_with_next_item_targets(data_path, workdir):
-    _, _, model = make_model(data_path)
+    _, _, model = make_model(data_path, gen_loss_on_padding=True, replace_padding=True)
     inter = batch(model, [[3, 4, 5], [7]], [9, 8])
     [(inputs, targets, positions)] = model._training_chunks(inter)
     assert inputs.shape == (2, 50)  # the reference quirks need every column
@@ -33,8 +33,7 @@ def test_training_rows_are_right_aligned_with_next_item_targets(data_path, workd
 
 
 def test_without_quirks_rows_are_bucketed_by_length_and_trimmed(data_path, workdir):
-    _, _, model = make_model(data_path, gen_loss_on_padding=False, replace_padding=False,
-                             length_bucket_rows=2)
+    _, _, model = make_model(data_path, length_bucket_rows=2)  # quirks off: the defaults
     rows, answers = [[3, 4, 5], [7], [1, 2, 3, 4, 5, 6], [8, 9]], [9, 8, 7, 6]
     chunks = model._training_chunks(batch(model, rows, answers))
     assert [c[0].tolist() for c in chunks] == [[[0, 7], [8, 9]], [[0, 0, 0, 3, 4, 5], [1, 2, 3, 4, 5, 6]]]

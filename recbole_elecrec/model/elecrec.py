@@ -34,11 +34,11 @@ class ELECRec(SequentialRecommender):
         at real positions are then those of a left-aligned sequence, and the authors' weights no
         longer apply.
 
-        Two behaviours of the reference code are kept by default and can be switched off:
-        ``gen_loss_on_padding`` (padded positions enter the generator's cross-entropy as item 0)
-        and ``replace_padding`` (the sampler also writes drawn items into padded positions, which
-        the discriminator then attends to). With both off, all-padding columns and padded
-        positions cost nothing.
+        Two behaviours of the reference code are off by default and can be switched on to train
+        exactly as the authors' code: ``gen_loss_on_padding`` (padded positions enter the
+        generator's cross-entropy as item 0) and ``replace_padding`` (the sampler also writes
+        drawn items into padded positions, which the discriminator then attends to). With both
+        off, all-padding columns and padded positions cost nothing.
 
         The reference draws replacements from its item table's unused mask row too; this model's
         item table has no such row.
