@@ -13,11 +13,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("spec", help="benchmark YAML file")
     parser.add_argument("--out", help="output folder (default: results/<spec name>/)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="cells run at once (default 1; each gets cores / jobs threads)")
     parser.add_argument("--summaries_only", action="store_true",
                         help="run nothing; rewrite the tables and plots from the finished cells")
     args = parser.parse_args()
     try:
-        records = run_benchmark(args.spec, args.out, args.summaries_only)
+        records = run_benchmark(args.spec, args.out, args.summaries_only, args.jobs)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import yaml
@@ -90,17 +91,19 @@ def hardware():
     return f"{cpu}, {os.cpu_count()} cores"
 
 
-def run_cell(cell, out):
+def run_cell(cell, out, env=None):
     """Run one cell through run_recbole.py; returns its record (also written to cells/)."""
     config_file = out / "configs" / f"{cell_name(cell)}.yaml"
     config_file.parent.mkdir(parents=True, exist_ok=True)
     state_file = out / "states" / f"{cell_name(cell)}.pth"
-    config_file.write_text(yaml.safe_dump({**cell["settings"], "training_state": str(state_file)}))
+    # cells running at once must not share checkpoint names (RecBole's carry the second only)
+    config_file.write_text(yaml.safe_dump({**cell["settings"], "training_state": str(state_file),
+                                           "checkpoint_dir": str(out / "saved" / cell_name(cell))}))
     start = time.time()
     proc = subprocess.run(
         [sys.executable, str(RUN_SCRIPT), f"--model={cell['model']}", f"--dataset={cell['dataset']}",
          f"--config_files={config_file}", "--show_progress=False"],
-        capture_output=True, text=True, cwd=out,
+        capture_output=True, text=True, cwd=out, env=env,
     )
     record = {**cell, "wall_seconds": round(time.time() - start, 1), "hardware": hardware()}
     lines = proc.stdout.strip().splitlines()
@@ -129,27 +132,37 @@ def run_cell(cell, out):
     return record
 
 
-def run_benchmark(spec_path, out=None, summaries_only=False):
+def run_benchmark(spec_path, out=None, summaries_only=False, jobs=1):
     """Run every unfinished cell of ``spec_path`` and write the summaries; returns the records.
 
+    ``jobs`` cells run at once (each with ``OMP_NUM_THREADS`` = cores / jobs unless set);
     ``summaries_only`` runs nothing: the summaries of the cells finished so far.
     """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     cells, published = load_spec(spec_path)
     out = Path(out or Path("results") / Path(spec_path).stem).resolve()
     (out / "cells").mkdir(parents=True, exist_ok=True)
-    records = []
-    for cell in tqdm(cells, desc="cells", unit="cell", disable=summaries_only):
+    records, todo = {}, []
+    for i, cell in enumerate(cells):
         path = out / "cells" / f"{cell_name(cell)}.json"
-        if path.is_file():
-            record = json.loads(path.read_text())
-            if record["status"] == "ok" or summaries_only:
-                records.append(record)
-                continue
-        if summaries_only:
-            continue
-        record = run_cell(cell, out)
-        path.write_text(json.dumps(record, indent=1, default=str))
-        records.append(record)
+        record = json.loads(path.read_text()) if path.is_file() else None
+        if record and (record["status"] == "ok" or summaries_only):
+            records[i] = record
+        elif not summaries_only:
+            todo.append((i, cell, path))
+    env = dict(os.environ)
+    if jobs > 1:
+        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
+    with tqdm(total=len(cells), initial=len(records), desc="cells", unit="cell",
+              disable=summaries_only) as bar, ThreadPoolExecutor(jobs) as pool:
+        running = {pool.submit(run_cell, cell, out, env): (i, path) for i, cell, path in todo}
+        for future in as_completed(running):
+            i, path = running[future]
+            records[i] = future.result()
+            path.write_text(json.dumps(records[i], indent=1, default=str))
+            bar.update()
+    records = [records[i] for i in sorted(records)]
     write_summaries(records, out, published)
     return records
 

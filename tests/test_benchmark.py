@@ -21,7 +21,7 @@ def run(spec, out, cwd, *args):
 
 def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
     out = tmp_path / "out"
-    result = run(SMOKE, out, tmp_path)
+    result = run(SMOKE, out, tmp_path, "--jobs=2")
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "4 cells ok, 0 failed"
 
@@ -35,6 +35,8 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
         assert cell["train_seconds"] >= 2 * cell["seconds_per_epoch"]
         assert cell["peak_rss_mb"] > 0 and cell["hardware"] and cell["config"]["seed"] == cell["seed"]
         assert len(cell["history"]) == 2 and "valid" in cell["history"][0]
+        saved = Path(cell["config"]["checkpoint_dir"])  # one folder per cell: cells run at once
+        assert saved == out / "saved" / path.stem and len(list(saved.glob("*.pth"))) == 1
         if cell["model"] == "ELECRec":
             assert {"gen_loss", "dis_loss", "dis_acc_kept", "replace_rate"} <= set(cell["history"][0])
 
