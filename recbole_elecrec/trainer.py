@@ -156,6 +156,9 @@ class TrainerMixin:
         if (saved["model"], saved["dataset"]) != (self.config["model"], self.config["dataset"]):
             raise ValueError(f"{path} continues {saved['model']} on {saved['dataset']}, not "
                              f"{self.config['model']} on {self.config['dataset']}")
+        if state["best_valid_result"] is not None and not Path(state["best_model_file"]).is_file():
+            raise ValueError(f"{path} continues a run whose best model "
+                             f"{state['best_model_file']} is gone")
         load_state(self.model, state["state_dict"], path)
         self.model.load_other_parameter(state["other_parameter"])
         self.optimizer.load_state_dict(state["optimizer"])

@@ -1,6 +1,7 @@
 """training_state: an interrupted run continues where it stopped, as if never interrupted."""
 
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -71,3 +72,9 @@ def test_state_of_another_model_is_refused(data_path, workdir, monkeypatch):
     with pytest.raises(ValueError, match="continues ELECRec on tiny, not SASRec on tiny"):
         other.fit(train, valid)
     assert state.read_bytes() == before  # left as it was
+
+    Path(trainer.saved_model_file).unlink()
+    again, train, valid = build_run(data_path, state, epochs=2)
+    with pytest.raises(ValueError, match="whose best model .* is gone"):
+        again.fit(train, valid)
+    assert state.read_bytes() == before
