@@ -190,7 +190,7 @@ def write_summaries(records, out, published=None):
 
 
 def markdown_table(records, metrics, published):
-    """Test metrics as mean +- std over seeds, best per column in bold, ELECRec's gain, and the
+    """Test metrics as mean +- std over seeds (when several), best per column in bold, ELECRec's gain, and the
     published numbers beside this run's."""
     lines = ["# Results (test split)", ""]
     for dataset in dict.fromkeys(r["dataset"] for r in records):
@@ -203,7 +203,8 @@ def markdown_table(records, metrics, published):
                 values = [r["test"][m] for r in ok]
                 means[label, m] = statistics.mean(values) if values else None
                 std = statistics.stdev(values) if len(values) > 1 else 0.0
-                cells[label, m] = f"{means[label, m]:.4f} ± {std:.4f}" if values else "failed"
+                cells[label, m] = (f"{means[label, m]:.4f} ± {std:.4f}" if len(values) > 1
+                                   else f"{means[label, m]:.4f}" if values else "failed")
         lines += [f"## {dataset}", "", "| model | " + " | ".join(metrics) + " | epochs | s/epoch |",
                   "|---" * (len(metrics) + 3) + "|"]
         for label in labels:
