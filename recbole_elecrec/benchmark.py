@@ -15,8 +15,8 @@ A benchmark file::
 
 Each finished cell is written to ``OUT/cells/*.json``; a rerun skips them, so an interrupted
 benchmark resumes, and a cell cut off mid-training continues from its last validated epoch
-(``training_state`` under ``OUT/states/``). A failing cell is recorded with its error and the others go on. From the cells
-come ``results.csv``, ``results.md`` and PNG plots.
+(``training_state`` under ``OUT/states/``). A failing cell is recorded with its error and the
+others go on. From the cells come ``results.csv``, ``results.md`` and PNG plots.
 """
 
 import csv
@@ -93,12 +93,13 @@ def hardware():
 
 def run_cell(cell, out, env=None):
     """Run one cell through run_recbole.py; returns its record (also written to cells/)."""
-    config_file = out / "configs" / f"{cell_name(cell)}.yaml"
+    name = cell_name(cell)
+    config_file = out / "configs" / f"{name}.yaml"
     config_file.parent.mkdir(parents=True, exist_ok=True)
-    state_file = out / "states" / f"{cell_name(cell)}.pth"
     # cells running at once must not share checkpoint names (RecBole's carry the second only)
-    config_file.write_text(yaml.safe_dump({**cell["settings"], "training_state": str(state_file),
-                                           "checkpoint_dir": str(out / "saved" / cell_name(cell))}))
+    config_file.write_text(yaml.safe_dump({**cell["settings"],
+                                           "training_state": str(out / "states" / f"{name}.pth"),
+                                           "checkpoint_dir": str(out / "saved" / name)}))
     start = time.time()
     proc = subprocess.run(
         [sys.executable, str(RUN_SCRIPT), f"--model={cell['model']}", f"--dataset={cell['dataset']}",
@@ -190,8 +191,8 @@ def write_summaries(records, out, published=None):
 
 
 def markdown_table(records, metrics, published):
-    """Test metrics as mean +- std over seeds (when several), best per column in bold, ELECRec's gain, and the
-    published numbers beside this run's."""
+    """Test metrics as mean +- std over seeds (when several), best per column in bold, ELECRec's
+    gain, and the published numbers beside this run's."""
     lines = ["# Results (test split)", ""]
     for dataset in dict.fromkeys(r["dataset"] for r in records):
         rows = [r for r in records if r["dataset"] == dataset]

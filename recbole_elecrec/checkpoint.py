@@ -7,6 +7,12 @@ from recbole_elecrec.compat import load_checkpoint
 
 def load_state(model, state_dict, source):
     """``model.load_state_dict`` with one clear error when the weights do not fit."""
+    check_fit(model, state_dict, source)
+    model.load_state_dict(state_dict)
+
+
+def check_fit(model, state_dict, source):
+    """One clear error when ``state_dict`` does not fit ``model`` (torch's lists every key)."""
     own = model.state_dict()
     for key, value in state_dict.items():
         if key in own and own[key].shape != value.shape:
@@ -20,7 +26,6 @@ def load_state(model, state_dict, source):
         raise ValueError(
             f"{source} does not fit this model: missing {missing[:3]}, unexpected {unexpected[:3]}"
         )
-    model.load_state_dict(state_dict)
 
 
 def read_checkpoint(path):

@@ -13,7 +13,7 @@ from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole.trainer import Trainer
 from recbole.utils import set_color
 
-from recbole_elecrec.checkpoint import load_state, read_checkpoint
+from recbole_elecrec.checkpoint import check_fit, read_checkpoint
 from recbole_elecrec.compat import pickled_checkpoints
 from recbole_elecrec.distributed import GatheringEvaluator
 
@@ -159,12 +159,9 @@ class TrainerMixin:
         if state["best_valid_result"] is not None and not Path(state["best_model_file"]).is_file():
             raise ValueError(f"{path} continues a run whose best model "
                              f"{state['best_model_file']} is gone")
-        load_state(self.model, state["state_dict"], path)
-        self.model.load_other_parameter(state["other_parameter"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.start_epoch = state["epoch"] + 1
-        self.cur_step = state["cur_step"]
-        self.best_valid_score = state["best_valid_score"]
+        check_fit(self.model, state["state_dict"], path)
+        # RecBole's part: weights, optimizer, epoch and early-stopping counters
+        self.resume_checkpoint(path)
         self.best_valid_result = state["best_valid_result"]
         self.saved_model_file = state["best_model_file"]
         self.history = state["history"]
@@ -176,7 +173,6 @@ class TrainerMixin:
         if rng["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(rng["cuda"])
         train_data.generator.set_state(rng["loader"])
-        self.logger.info(f"continuing from {path}: epoch {self.start_epoch}")
 
     def resume_checkpoint(self, resume_file):
         with pickled_checkpoints():
