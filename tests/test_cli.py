@@ -65,6 +65,19 @@ def test_sasrec_runs_without_extra_flags(data_path, tmp_path):
     assert out["model"] == "SASRec" and set(out["test"]) >= {"hit@10", "ndcg@10"}
 
 
+@pytest.mark.parametrize("before", [False, True])
+def test_model_lookup_leaves_anomaly_detection_as_it_was(before):
+    # RecBole's sine.py turns it on at import; in a fresh process, as a run starts
+    code = (f"import torch; torch.autograd.set_detect_anomaly({before})\n"
+            "from recbole_elecrec.utils import get_model\n"
+            "for name in ('SASRec', 'GRU4Rec', 'BERT4Rec', 'SINE'): get_model(name)\n"
+            "print(torch.is_anomaly_enabled())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == [str(before)]
+
+
 def assert_one_line_error(result, cwd, *words):
     assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
     lines = [l for l in result.stderr.splitlines() if l.startswith("error:")]
