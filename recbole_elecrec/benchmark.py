@@ -124,7 +124,8 @@ def run_cell(cell, out, env=None):
         best_epoch=best["epoch"] if best else None,
         epochs=len(history),
         train_seconds=result["train_seconds"],
-        seconds_per_epoch=round(statistics.mean(h["train_seconds"] for h in history), 2),
+        # the median: a resumed cell's or a busy machine's odd epochs do not move it
+        seconds_per_epoch=round(statistics.median(h["train_seconds"] for h in history), 2),
         peak_rss_mb=result["peak_rss_mb"],
         device=result["device"],
         history=history,
