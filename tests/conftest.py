@@ -1,6 +1,8 @@
 """Shared fixtures: a small generated dataset in ELECRec's format, and isolated run directories."""
 
+import json
 import random
+import subprocess
 import sys
 from pathlib import Path
 
@@ -67,3 +69,32 @@ def make_model(data_path, model="ELECRec", dataset="tiny", **overrides):
     data = create_dataset(config)
     train, valid, test = data_preparation(config, data)
     return config, (train, valid, test), get_model(model)(config, train._dataset)
+
+
+# run_recbole.py as a user runs it: tiny settings, one epoch
+TINY = ["--load_col={'inter': ['user_id', 'item_id', 'timestamp']}", "--show_progress=False",
+        "--gpu_id=", "--epochs=1", "--train_batch_size=64"]
+
+
+def run_cli(cwd, *args):
+    return subprocess.run([sys.executable, str(REPO / "run_recbole.py"), *args],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def last_json(result):
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def elecrec_run(data_path, tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("run")
+    result = run_cli(cwd, "--model=ELECRec", "--dataset=tiny", f"--data_path={data_path}", *TINY)
+    return cwd, last_json(result), result
+
+
+@pytest.fixture(scope="session")
+def sasrec_run(data_path, tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("sasrec")
+    return cwd, last_json(run_cli(cwd, "--model=SASRec", "--dataset=tiny",
+                                  f"--data_path={data_path}", *TINY))

@@ -7,27 +7,7 @@ import sys
 import pytest
 import torch
 
-from conftest import REPO
-
-TINY = ["--load_col={'inter': ['user_id', 'item_id', 'timestamp']}", "--show_progress=False",
-        "--gpu_id=", "--epochs=1", "--train_batch_size=64"]
-
-
-def run_cli(cwd, *args):
-    return subprocess.run([sys.executable, str(REPO / "run_recbole.py"), *args],
-                          capture_output=True, text=True, cwd=cwd)
-
-
-def last_json(result):
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="module")
-def elecrec_run(data_path, tmp_path_factory):
-    cwd = tmp_path_factory.mktemp("run")
-    result = run_cli(cwd, "--model=ELECRec", "--dataset=tiny", f"--data_path={data_path}", *TINY)
-    return cwd, last_json(result), result
+from conftest import REPO, TINY, last_json, run_cli
 
 
 def test_elecrec_one_epoch(elecrec_run):
@@ -59,9 +39,8 @@ def test_load_data_and_model(elecrec_run, data_path, monkeypatch):
     assert dict(trainer.evaluate(test, load_best_model=False)) == out["test"]
 
 
-def test_sasrec_runs_without_extra_flags(data_path, tmp_path):
-    out = last_json(run_cli(tmp_path, "--model=SASRec", "--dataset=tiny",
-                            f"--data_path={data_path}", *TINY))
+def test_sasrec_runs_without_extra_flags(sasrec_run):
+    _, out = sasrec_run
     assert out["model"] == "SASRec" and set(out["test"]) >= {"hit@10", "ndcg@10"}
 
 

@@ -1,0 +1,125 @@
+"""Paired comparison of two trained models on the same users: is a difference more than noise?
+
+    python -m recbole_elecrec.compare A.pth B.pth [--split test] [--resamples 2000]
+
+Each checkpoint is evaluated with its own saved config (as ``load_data_and_model`` restores it);
+RecBole's top-k metrics are kept per user, and for every metric both means, the mean difference
+A - B, a paired-bootstrap 95% interval of it and the two-sided p-value of a paired t-test (normal
+approximation, fine for the thousands of users of a ranking test set) are printed, then one JSON
+line of the same figures. It speaks to the test set's sampling noise, not to seed-to-seed noise.
+"""
+
+import argparse
+import inspect
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+from recbole.evaluator.base_metric import TopkMetric
+
+from recbole_elecrec.cli import quiet_recbole_warnings
+from recbole_elecrec.quick_start import load_data_and_model
+from recbole_elecrec.utils import get_trainer
+
+
+class PerUserEvaluator:
+    """RecBole's Evaluator that also keeps every top-k metric per user (``per_user``)."""
+
+    def __init__(self, evaluator):
+        self.evaluator = evaluator
+        self.per_user = {}
+
+    def evaluate(self, dataobject):
+        for name, metric in self.evaluator.metric_class.items():
+            if not isinstance(metric, TopkMetric):
+                continue
+            pos_index, pos_len = metric.used_info(dataobject)
+            takes_len = len(inspect.signature(metric.metric_info).parameters) == 2
+            values = metric.metric_info(pos_index, pos_len) if takes_len else metric.metric_info(pos_index)
+            for k in metric.topk:
+                self.per_user[f"{name}@{k}"] = values[:, k - 1].astype(float)
+        return self.evaluator.evaluate(dataobject)
+
+
+def per_user_metrics(model_file, split="test"):
+    """Evaluate ``model_file`` on ``split``; returns (config, user tokens, {metric: per-user array})."""
+    config, model, dataset, _, valid_data, test_data = load_data_and_model(model_file)
+    loader = test_data if split == "test" else valid_data
+    trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    trainer.evaluator = PerUserEvaluator(trainer.evaluator)
+    trainer.evaluate(loader, load_best_model=False)
+    # the loader does not shuffle: its batches are the rows of the metric arrays, in order
+    uid = config["USER_ID_FIELD"]
+    users = np.concatenate([batch[0][uid].numpy() for batch in loader])
+    return config, dataset.id2token(uid, users), trainer.evaluator.per_user
+
+
+def paired_test(a, b, resamples=2000, seed=0):
+    """Mean of a and b, their mean difference, its 95% paired-bootstrap interval and the two-sided
+    p-value of a paired t-test (normal approximation)."""
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    n = len(diff)
+    mean, sd = diff.mean(), diff.std(ddof=1) if n > 1 else 0.0
+    if sd == 0:
+        p_value = 1.0 if mean == 0 else 0.0
+    else:
+        p_value = math.erfc(abs(mean / (sd / math.sqrt(n))) / math.sqrt(2))
+    rng = np.random.default_rng(seed)
+    boot = np.array([diff[rng.integers(0, n, n)].mean() for _ in range(resamples)])
+    low, high = np.percentile(boot, [2.5, 97.5])
+    return {"a": float(np.mean(a)), "b": float(np.mean(b)), "diff": float(mean),
+            "ci95": [float(low), float(high)], "p": p_value}
+
+
+def compare(file_a, file_b, split="test", resamples=2000):
+    """Per-metric paired comparison of two checkpoints on the users they share (all of them;
+    anything else is refused)."""
+    for path in (file_a, file_b):
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"checkpoint not found: {path}")
+    config_a, users_a, metrics_a = per_user_metrics(file_a, split)
+    config_b, users_b, metrics_b = per_user_metrics(file_b, split)
+    if config_a["dataset"] != config_b["dataset"] or sorted(users_a) != sorted(users_b):
+        raise ValueError(f"{file_a} ({config_a['dataset']}) and {file_b} ({config_b['dataset']}) "
+                         f"were not evaluated on the same {split} users")
+    order = {user: i for i, user in enumerate(users_b)}
+    align = np.array([order[user] for user in users_a])
+    shared = [m for m in metrics_a if m in metrics_b]
+    return {
+        "a": {"model": config_a["model"], "checkpoint": str(file_a)},
+        "b": {"model": config_b["model"], "checkpoint": str(file_b)},
+        "dataset": config_a["dataset"], "split": split, "users": len(users_a),
+        "metrics": {m: paired_test(metrics_a[m], metrics_b[m][align], resamples) for m in shared},
+    }
+
+
+def main(argv=None):
+    quiet_recbole_warnings()
+    parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.compare",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("a", help="checkpoint A (.pth, as run_recbole.py saves it)")
+    parser.add_argument("b", help="checkpoint B")
+    parser.add_argument("--split", choices=["test", "valid"], default="test")
+    parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
+    args = parser.parse_args(argv)
+    sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from argv
+    try:
+        result = compare(args.a, args.b, args.split, args.resamples)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{result['dataset']}, {result['split']}, {result['users']} users: "
+          f"A = {result['a']['model']}, B = {result['b']['model']}")
+    print(f"{'metric':<10}{'A':>9}{'B':>9}{'A - B':>10}{'95% interval':>22}{'p':>9}")
+    for name, r in result["metrics"].items():
+        interval = f"[{r['ci95'][0]:+.4f}, {r['ci95'][1]:+.4f}]"
+        print(f"{name:<10}{r['a']:>9.4f}{r['b']:>9.4f}{r['diff']:>+10.4f}{interval:>22}"
+              f"{r['p']:>9.3f}")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

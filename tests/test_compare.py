@@ -1,0 +1,65 @@
+"""python -m recbole_elecrec.compare: per-user metrics of two checkpoints and a paired test."""
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from recbole_elecrec.compare import paired_test
+from conftest import TINY, last_json, run_cli
+
+
+def compare(cwd, *args):
+    return subprocess.run([sys.executable, "-m", "recbole_elecrec.compare", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def test_two_models_per_user_means_are_their_reported_metrics(elecrec_run, sasrec_run):
+    (cwd_a, out_a, _), (cwd_b, out_b) = elecrec_run, sasrec_run
+    result = last_json(compare(cwd_a, cwd_a / out_a["checkpoint"], cwd_b / out_b["checkpoint"]))
+    assert (result["a"]["model"], result["b"]["model"], result["split"]) == (
+        "ELECRec", "SASRec", "test")
+    assert set(result["metrics"]) == set(out_a["test"])
+    for name, r in result["metrics"].items():
+        # RecBole reports metrics rounded to 4 places
+        assert r["a"] == pytest.approx(out_a["test"][name], abs=5e-5)
+        assert r["b"] == pytest.approx(out_b["test"][name], abs=5e-5)
+        assert r["diff"] == pytest.approx(r["a"] - r["b"])
+        assert r["ci95"][0] <= r["diff"] <= r["ci95"][1] and 0 <= r["p"] <= 1
+
+
+def test_a_model_against_itself_differs_by_nothing(elecrec_run):
+    cwd, out, _ = elecrec_run
+    checkpoint = cwd / out["checkpoint"]
+    result = last_json(compare(cwd, checkpoint, checkpoint, "--split", "valid", "--resamples", 50))
+    for name, r in result["metrics"].items():
+        assert r["a"] == pytest.approx(out["best_valid"][name], abs=5e-5)
+        assert r["diff"] == 0 and r["ci95"] == [0, 0] and r["p"] == 1
+
+
+def test_paired_test_figures():
+    # differences of +-1 around 0.0196 over 10,000 users: t = 1.96, the 5% two-sided level
+    n, shift = 10_000, 0.0196
+    a = np.where(np.arange(n) % 2 == 0, 1.0, -1.0) + shift
+    r = paired_test(a, np.zeros(n), resamples=500)
+    se = math.sqrt(n / (n - 1)) / math.sqrt(n)
+    assert r["diff"] == pytest.approx(shift) and r["p"] == pytest.approx(0.05, abs=1e-3)
+    # the bootstrap interval is about the normal one: diff +- 1.96 standard errors
+    assert r["ci95"][0] == pytest.approx(shift - 1.96 * se, abs=0.3 * se)
+    assert r["ci95"][1] == pytest.approx(shift + 1.96 * se, abs=0.3 * se)
+
+
+def test_other_users_or_missing_files_are_refused(elecrec_run, data_path, tmp_path):
+    cwd, out, _ = elecrec_run
+    other = last_json(run_cli(tmp_path, "--model=SASRec", "--dataset=tiny_big",
+                              f"--data_path={data_path}", *TINY))
+    for args, words in [((cwd / out["checkpoint"], tmp_path / other["checkpoint"]),
+                         ["not evaluated on the same test users"]),
+                        ((cwd / out["checkpoint"], tmp_path / "missing.pth"),
+                         ["checkpoint not found"])]:
+        result = compare(cwd, *args)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert result.returncode == 2 and len(errors) == 1 and result.stdout == ""
+        assert all(word in errors[0] for word in words)
