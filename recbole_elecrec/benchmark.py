@@ -128,6 +128,8 @@ def run_cell(cell, out, env=None):
         seconds_per_epoch=round(statistics.median(h["train_seconds"] for h in history), 2),
         peak_rss_mb=result["peak_rss_mb"],
         device=result["device"],
+        # the best model, relative to the output folder (python -m recbole_elecrec.compare)
+        checkpoint=os.path.relpath(out / result["checkpoint"], out),
         history=history,
         config=result["config"],
     )

@@ -37,6 +37,7 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
         assert len(cell["history"]) == 2 and "valid" in cell["history"][0]
         saved = Path(cell["config"]["checkpoint_dir"])  # one folder per cell: cells run at once
         assert saved == out / "saved" / path.stem and len(list(saved.glob("*.pth"))) == 1
+        assert (out / cell["checkpoint"]).resolve() == next(saved.glob("*.pth")).resolve()
         if cell["model"] == "ELECRec":
             assert {"gen_loss", "dis_loss", "dis_acc_kept", "replace_rate"} <= set(cell["history"][0])
 
