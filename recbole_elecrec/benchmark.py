@@ -5,9 +5,10 @@ A benchmark file::
     settings: {epochs: 50}            # every cell (any RecBole / ELECRec key; a relative
                                       # data_path is relative to the benchmark file)
     datasets: [Beauty]
-    seeds: [1, 2, 3]
+    seeds: [1, 2, 3]                  # every model's, unless its entry lists its own
     models:
       - {model: ELECRec}
+      - {model: GRU4Rec, seeds: [1]}
       - {model: SASRec, label: SASRec+, settings: {loss_type: CE}}
     published:                        # optional: numbers to hold the cells to, per dataset
       Beauty:                         # and label; results.md shows the relative differences
@@ -51,6 +52,14 @@ def load_spec(path):
     for entry in spec["models"]:
         if not isinstance(entry, dict) or "model" not in entry:
             raise ValueError(f"{path}: each model entry needs 'model' (got {entry!r})")
+        extra = set(entry) - {"model", "label", "settings", "seeds"}
+        if extra:
+            raise ValueError(f"{path}: model entry '{entry['model']}' has unknown keys "
+                             f"{sorted(extra)} (model, label, settings, seeds)")
+    for seeds in [spec.get("seeds")] + [entry.get("seeds") for entry in spec["models"]]:
+        if seeds is not None and (not isinstance(seeds, list) or not seeds
+                                  or not all(type(seed) is int for seed in seeds)):
+            raise ValueError(f"{path}: seeds must be a non-empty list of integers, got {seeds!r}")
     shared = dict(spec.get("settings") or {})
     if "data_path" in shared:  # relative to the benchmark file, so it runs from anywhere
         shared["data_path"] = str((Path(path).parent / shared["data_path"]).resolve())
@@ -59,7 +68,7 @@ def load_spec(path):
         raise ValueError(f"{path}: model labels must be unique, got {labels}")
     for dataset in spec["datasets"]:
         for entry, label in zip(spec["models"], labels):
-            for seed in spec.get("seeds") or [2020]:
+            for seed in entry.get("seeds") or spec.get("seeds") or [2020]:
                 settings = {**shared, **(entry.get("settings") or {}), "seed": seed}
                 cells.append({"dataset": dataset, "label": label, "model": entry["model"],
                               "seed": seed, "settings": settings})

@@ -103,6 +103,23 @@ def test_published_numbers_sit_beside_this_runs(tmp_path):
     assert f"| {label}: published | 0.2000 | 0.1000 |" in table
     assert f"| {label}: this run | 0.2200 (+10.0%) | 0.1100 (+10.0%) |" in table
 
+    # a model entry may run its own seeds
+    spec["models"][1]["seeds"] = [7]
+    path.write_text(yaml.safe_dump(spec))
+    cells, _ = load_spec(path)
+    assert [(c["model"], c["seed"], c["settings"]["seed"]) for c in cells] == [
+        ("ELECRec", 1, 1), ("ELECRec", 2, 2), ("SASRec", 7, 7)]
+    spec["models"][1]["seed"] = 7
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ValueError, match=r"unknown keys \['seed'\]"):
+        load_spec(path)
+    del spec["models"][1]["seed"]
+    spec["models"][1]["seeds"] = 7
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ValueError, match="seeds must be a non-empty list of integers, got 7"):
+        load_spec(path)
+    del spec["models"][1]["seeds"]
+
     spec["published"] = {"toy": {"NoSuchLabel": {"hit@10": 0.2}}}
     path.write_text(yaml.safe_dump(spec))
     with pytest.raises(ValueError, match="'NoSuchLabel' on 'toy'"):
