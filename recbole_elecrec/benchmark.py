@@ -100,6 +100,16 @@ def hardware():
     return f"{cpu}, {os.cpu_count()} cores"
 
 
+def best_epoch(history, valid_metric, bigger=True):
+    """The epoch whose model RecBole kept: the best validation score, the later of tied epochs
+    (its early stopping compares with >=, on the rounded metrics the history holds)."""
+    scored = [h for h in history if "valid" in h]
+    if not scored:
+        return None
+    sign = 1 if bigger else -1
+    return max(reversed(scored), key=lambda h: sign * h["valid"][valid_metric.lower()])["epoch"]
+
+
 def run_cell(cell, out, env=None):
     """Run one cell through run_recbole.py; returns its record (also written to cells/)."""
     name = cell_name(cell)
@@ -123,14 +133,12 @@ def run_cell(cell, out, env=None):
         return record
     result = json.loads(lines[-1])
     history = result.pop("history")
-    valid_metric = result["config"]["valid_metric"].lower()
-    scored = [h for h in history if "valid" in h]
-    best = max(scored, key=lambda h: h["valid"][valid_metric]) if scored else None
+    config = result["config"]
     record.update(
         status="ok",
         test=result["test"],
         best_valid=result["best_valid"],
-        best_epoch=best["epoch"] if best else None,
+        best_epoch=best_epoch(history, config["valid_metric"], config["valid_metric_bigger"]),
         epochs=len(history),
         train_seconds=result["train_seconds"],
         # the median: a resumed cell's or a busy machine's odd epochs do not move it

@@ -124,3 +124,13 @@ def test_published_numbers_sit_beside_this_runs(tmp_path):
     path.write_text(yaml.safe_dump(spec))
     with pytest.raises(ValueError, match="'NoSuchLabel' on 'toy'"):
         load_spec(path)
+
+
+def test_best_epoch_is_the_one_recbole_kept():
+    from recbole_elecrec.benchmark import best_epoch
+
+    history = [{"epoch": e, "valid": {"ndcg@20": v}} for e, v in enumerate([0.1, 0.3, 0.2, 0.3])]
+    history.append({"epoch": 4})  # trained, not validated
+    assert best_epoch(history, "NDCG@20") == 3  # a tie moves RecBole's best model on
+    assert best_epoch(history, "ndcg@20", bigger=False) == 0
+    assert best_epoch(history[-1:], "ndcg@20") is None
