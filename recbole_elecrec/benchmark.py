@@ -148,7 +148,7 @@ def run_cell(cell, out, env=None):
         # the best model, relative to the output folder (python -m recbole_elecrec.compare)
         checkpoint=os.path.relpath(out / result["checkpoint"], out),
         history=history,
-        config=result["config"],
+        config=config,
     )
     return record
 

@@ -49,11 +49,16 @@ def per_user_metrics(model_file, split="test"):
     loader = test_data if split == "test" else valid_data
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     trainer.evaluator = PerUserEvaluator(trainer.evaluator)
+    # each batch's users as the collector stacks their rows, in the same evaluation pass
+    uid, users, collect = config["USER_ID_FIELD"], [], trainer.eval_collector.eval_batch_collect
+
+    def collect_with_users(scores, interaction, positive_u, positive_i):
+        users.append(interaction[uid].cpu().numpy())
+        collect(scores, interaction, positive_u, positive_i)
+
+    trainer.eval_collector.eval_batch_collect = collect_with_users
     trainer.evaluate(loader, load_best_model=False)
-    # the loader does not shuffle: its batches are the rows of the metric arrays, in order
-    uid = config["USER_ID_FIELD"]
-    users = np.concatenate([batch[0][uid].numpy() for batch in loader])
-    return config, dataset.id2token(uid, users), trainer.evaluator.per_user
+    return config, dataset.id2token(uid, np.concatenate(users)), trainer.evaluator.per_user
 
 
 def paired_test(a, b, resamples=2000, seed=0):
@@ -104,7 +109,6 @@ def main(argv=None):
     parser.add_argument("--split", choices=["test", "valid"], default="test")
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
     args = parser.parse_args(argv)
-    sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from argv
     try:
         result = compare(args.a, args.b, args.split, args.resamples)
     except (ValueError, FileNotFoundError) as error:

@@ -3,6 +3,7 @@
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,6 +38,24 @@ def test_a_model_against_itself_differs_by_nothing(elecrec_run):
     for name, r in result["metrics"].items():
         assert r["a"] == pytest.approx(out["best_valid"][name], abs=5e-5)
         assert r["diff"] == 0 and r["ci95"] == [0, 0] and r["p"] == 1
+
+
+def test_users_are_matched_by_id_not_by_position(tmp_path, monkeypatch):
+    import recbole_elecrec.compare as module
+
+    # the same per-user hits, listed in another user order by each checkpoint
+    runs = {"a.pth": (["u1", "u2", "u3"], [1.0, 0.0, 0.0]),
+            "b.pth": (["u3", "u1", "u2"], [0.0, 1.0, 0.0])}
+    for name in runs:
+        (tmp_path / name).touch()
+
+    def fake(model_file, split):
+        users, hits = runs[Path(model_file).name]
+        return {"dataset": "d", "model": "m"}, users, {"hit@1": np.array(hits)}
+
+    monkeypatch.setattr(module, "per_user_metrics", fake)
+    r = module.compare(tmp_path / "a.pth", tmp_path / "b.pth", resamples=20)["metrics"]["hit@1"]
+    assert r["diff"] == 0 and r["ci95"] == [0, 0] and r["p"] == 1
 
 
 def test_paired_test_figures():
