@@ -1,0 +1,121 @@
+"""Does a trained ELECRec discriminator tell true next items from replacements?
+
+    python -m recbole_elecrec.probe MODEL.pth [--batches 20] [--seed 0]
+
+On training rows of the checkpoint's dataset (eval mode: no dropout), a share ``sample_ratio`` of
+the true next items is replaced, once by draws from the model's own generator (what training
+shows the discriminator) and once by uniformly random items (the easiest negatives). For both,
+prints the discriminator head's mean probability and its accuracy at 0.5 on true and on replaced
+items, and the AUC of true against replaced (0.5: the head does not discriminate). The last line
+is a JSON object of the figures. The authors' released model is probed after converting it
+(``run_recbole.py --eval_only --reference_checkpoint=... --save_checkpoint=model.pth``).
+"""
+
+import argparse
+import json
+import sys
+
+import torch
+
+from recbole_elecrec.cli import quiet_recbole_warnings
+from recbole_elecrec.quick_start import load_data_and_model
+
+NEGATIVES = ("generator", "uniform")
+
+
+def auc(positive, negative):
+    """P(a positive scores above a negative), ties counted half (Mann-Whitney U / (n_p n_n))."""
+    if len(positive) == 0 or len(negative) == 0:
+        raise ValueError("AUC needs at least one true and one replaced item")
+    scores = torch.cat([positive, negative]).double()
+    values, inverse, counts = torch.unique(scores, return_inverse=True, return_counts=True)
+    # average rank of each distinct value: ties share the mean of the ranks they span
+    upper = counts.cumsum(0).double()
+    ranks = (upper - (counts.double() - 1) / 2)[inverse]
+    n_pos, n_neg = len(positive), len(negative)
+    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+@torch.no_grad()
+def head_probabilities(model, train_data, negatives="generator", batches=20):
+    """The head's probabilities on true and on replaced items: (true [P], replaced [R])."""
+    if negatives not in NEGATIVES:
+        raise ValueError(f"negatives must be one of {list(NEGATIVES)}, got '{negatives}'")
+    model.eval()
+    n_items = model.generator.item_embedding.num_embeddings
+    true, replaced = [], []
+    for index, interaction in enumerate(train_data):
+        if index == batches:
+            break
+        interaction = interaction.to(model.device)
+        for inputs, targets, positions in model._training_chunks(interaction):
+            real = targets > 0
+            goal = targets[real]
+            if negatives == "generator":
+                hidden = model._encode(model.generator, inputs, positions)[real]
+                drawn = model.sampler.sample_items(hidden @ model.generator.item_embedding.weight.t())
+            else:
+                drawn = torch.randint(1, n_items, goal.shape, device=goal.device)
+            shown = torch.where(model.sampler.keep_mask(goal), goal, drawn)
+            dis_input = torch.zeros_like(targets)
+            dis_input[real] = shown
+            hidden = model._encode(model.discriminator, dis_input, positions)[real]
+            prob = torch.sigmoid(model._discriminator_logits(hidden))
+            is_true = shown == goal  # a drawn item that is the true one counts as true
+            true.append(prob[is_true])
+            replaced.append(prob[~is_true])
+    return torch.cat(true), torch.cat(replaced)
+
+
+def summarize(true, replaced):
+    """Counts, mean probabilities, accuracies at 0.5 and AUC of the head's probabilities."""
+    return {
+        "true": len(true), "replaced": len(replaced),
+        "mean_prob_true": true.mean().item(), "mean_prob_replaced": replaced.mean().item(),
+        "acc_true": (true > 0.5).float().mean().item(),
+        "acc_replaced": (replaced <= 0.5).float().mean().item(),
+        "auc": auc(true, replaced),
+    }
+
+
+def probe(model_file, batches=20, seed=0):
+    """Probe the ELECRec in ``model_file``; returns its figures for both kinds of negatives."""
+    config, model, _, train_data, _, _ = load_data_and_model(model_file)
+    if config["model"] != "ELECRec":
+        raise ValueError(f"{model_file} holds a {config['model']} model; the probe needs ELECRec")
+    if batches < 1:
+        raise ValueError(f"batches must be at least 1, got {batches}")
+    figures = {}
+    for negatives in NEGATIVES:
+        torch.manual_seed(seed)  # reproducible keep/replace draws
+        figures[negatives] = summarize(*head_probabilities(model, train_data, negatives, batches))
+    return {"model": config["model"], "dataset": config["dataset"], "checkpoint": str(model_file),
+            "sample_ratio": config["sample_ratio"], "negatives": figures}
+
+
+def main(argv=None):
+    quiet_recbole_warnings()
+    parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.probe",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", help="an ELECRec checkpoint (.pth, as run_recbole.py saves it)")
+    parser.add_argument("--batches", type=int, default=20, help="training batches to probe")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the replacement draws")
+    args = parser.parse_args(argv)
+    try:
+        result = probe(args.checkpoint, args.batches, args.seed)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{result['dataset']}, {result['checkpoint']}, sample_ratio {result['sample_ratio']}")
+    print(f"{'negatives':<11}{'true':>8}{'replaced':>10}{'p(true)':>10}{'p(repl.)':>10}"
+          f"{'acc true':>10}{'acc repl.':>11}{'AUC':>8}")
+    for name, f in result["negatives"].items():
+        print(f"{name:<11}{f['true']:>8}{f['replaced']:>10}{f['mean_prob_true']:>10.4f}"
+              f"{f['mean_prob_replaced']:>10.4f}{f['acc_true']:>10.4f}{f['acc_replaced']:>11.4f}"
+              f"{f['auc']:>8.4f}")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

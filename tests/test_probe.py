@@ -1,0 +1,63 @@
+"""python -m recbole_elecrec.probe: does a trained discriminator tell true items from replacements?"""
+
+import math
+import subprocess
+import sys
+
+import torch
+
+from recbole_elecrec.probe import auc, head_probabilities, summarize
+from recbole_elecrec.quick_start import load_data_and_model
+from conftest import last_json
+
+
+def probe(cwd, *args):
+    return subprocess.run([sys.executable, "-m", "recbole_elecrec.probe", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def test_auc_counts_ties_half():
+    t = torch.tensor
+    assert auc(t([0.9, 0.8]), t([0.1, 0.2])) == 1.0
+    assert auc(t([0.1]), t([0.9, 0.8])) == 0.0
+    assert auc(t([0.5] * 3), t([0.5] * 4)) == 0.5  # a constant head
+    assert auc(t([0.9, 0.4]), t([0.4, 0.1])) == 0.875  # (1 + 1 + 0.5 + 1) / 4
+
+
+def test_a_head_that_sees_the_replacements_scores_perfectly(elecrec_run, monkeypatch):
+    cwd, out, _ = elecrec_run
+    config, model, _, train_data, _, _ = load_data_and_model(cwd / out["checkpoint"])
+    # replacements are the padding id, and the planted head reads "is this position padding"
+    model.sampler.sample_items = lambda logits: torch.zeros(len(logits), dtype=torch.long)
+    encode = model._encode
+    monkeypatch.setattr(model, "_encode", lambda network, seq, pos: (
+        (seq > 0).float().unsqueeze(-1) if network is model.discriminator else encode(network, seq, pos)))
+    monkeypatch.setattr(model, "_discriminator_logits", lambda hidden: hidden[..., 0] * 10 - 5)
+    figures = summarize(*head_probabilities(model, train_data, "generator"))
+    assert (figures["auc"], figures["acc_true"], figures["acc_replaced"]) == (1.0, 1.0, 1.0)
+    total, p = figures["true"] + figures["replaced"], config["sample_ratio"]
+    assert abs(figures["replaced"] / total - p) < 4 * math.sqrt(p * (1 - p) / total)
+
+
+def test_probe_of_a_trained_model(elecrec_run):
+    cwd, out, _ = elecrec_run
+    checkpoint = cwd / out["checkpoint"]
+    result = last_json(probe(cwd, checkpoint))
+    assert (result["model"], result["dataset"]) == ("ELECRec", "tiny")
+    generator, uniform = result["negatives"]["generator"], result["negatives"]["uniform"]
+    # the tiny training set fits in the default 20 batches: both kinds see every real target
+    assert generator["true"] + generator["replaced"] == uniform["true"] + uniform["replaced"] > 0
+    for figures in (generator, uniform):
+        assert 0 < figures["mean_prob_true"] < 1 and 0 < figures["mean_prob_replaced"] < 1
+        assert 0 <= figures["auc"] <= 1
+    assert last_json(probe(cwd, checkpoint)) == result  # the draws are seeded
+
+
+def test_probe_refuses_other_models_and_missing_files(sasrec_run, tmp_path):
+    cwd, out = sasrec_run
+    for target, message in [(cwd / out["checkpoint"], "holds a SASRec model"),
+                            (tmp_path / "missing.pth", "missing.pth")]:
+        result = probe(cwd, target)
+        assert result.returncode == 2
+        assert result.stderr.startswith("error:") and message in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
