@@ -193,26 +193,33 @@ def _metric_names(records):
     return list(ok[0]["test"]) if ok else []
 
 
+def selection(record):
+    """(metric, score): the cell's model-selection metric and its best validation value."""
+    metric = (record.get("config") or {}).get("valid_metric", "").lower()
+    return (metric, record["best_valid"][metric]) if metric in record.get("best_valid", {}) else ("", "")
+
+
 def write_summaries(records, out, published=None):
     metrics = _metric_names(records)
     with open(out / "results.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["dataset", "model", "seed", "status", *metrics, "best_epoch", "epochs",
-                         "seconds_per_epoch", "peak_rss_mb", "error"])
+                         "seconds_per_epoch", "peak_rss_mb", "valid_metric", "best_valid", "error"])
         for r in records:
             ok = r["status"] == "ok"
             writer.writerow([r["dataset"], r["label"], r["seed"], r["status"],
                              *[r["test"][m] if ok else "" for m in metrics],
                              r.get("best_epoch", ""), r.get("epochs", ""),
                              r.get("seconds_per_epoch", ""), r.get("peak_rss_mb", ""),
-                             r.get("error", "")])
+                             *selection(r), r.get("error", "")])
     (out / "results.md").write_text(markdown_table(records, metrics, published or {}))
     plot(records, metrics, out)
 
 
 def markdown_table(records, metrics, published):
-    """Test metrics as mean +- std over seeds (when several), best per column in bold, ELECRec's
-    gain, and the published numbers beside this run's."""
+    """Test metrics as mean +- std over seeds (when several), best per column in bold, the mean
+    best validation score that selected the models, ELECRec's gain, and the published numbers
+    beside this run's."""
     lines = ["# Results (test split)", ""]
     for dataset in dict.fromkeys(r["dataset"] for r in records):
         rows = [r for r in records if r["dataset"] == dataset]
@@ -226,8 +233,11 @@ def markdown_table(records, metrics, published):
                 std = statistics.stdev(values) if len(values) > 1 else 0.0
                 cells[label, m] = (f"{means[label, m]:.4f} ± {std:.4f}" if len(values) > 1
                                    else f"{means[label, m]:.4f}" if values else "failed")
-        lines += [f"## {dataset}", "", "| model | " + " | ".join(metrics) + " | epochs | s/epoch |",
-                  "|---" * (len(metrics) + 3) + "|"]
+        valid = next((selection(r)[0] for r in rows if selection(r)[0]), "")
+        extra = [f"valid {valid}"] if valid else []
+        lines += [f"## {dataset}", "",
+                  "| model | " + " | ".join(metrics + extra) + " | epochs | s/epoch |",
+                  "|---" * (len(metrics) + len(extra) + 3) + "|"]
         for label in labels:
             ok = [r for r in rows if r["label"] == label and r["status"] == "ok"]
             row = []
@@ -236,6 +246,9 @@ def markdown_table(records, metrics, published):
                            default=None)
                 text = cells[label, m]
                 row.append(f"**{text}**" if best is not None and means[label, m] == best else text)
+            if valid:
+                scores = [selection(r)[1] for r in ok if selection(r)[0] == valid]
+                row.append(f"{statistics.mean(scores):.4f}" if scores else "-")
             epochs = statistics.mean(r["epochs"] for r in ok) if ok else 0
             speed = statistics.mean(r["seconds_per_epoch"] for r in ok) if ok else 0
             lines.append(f"| {label} | " + " | ".join(row) + f" | {epochs:.0f} | {speed:.1f} |")
