@@ -196,7 +196,8 @@ def _metric_names(records):
 def selection(record):
     """(metric, score): the cell's model-selection metric and its best validation value."""
     metric = (record.get("config") or {}).get("valid_metric", "").lower()
-    return (metric, record["best_valid"][metric]) if metric in record.get("best_valid", {}) else ("", "")
+    best = record.get("best_valid", {})
+    return (metric, best[metric]) if metric in best else ("", "")
 
 
 def write_summaries(records, out, published=None):

@@ -53,7 +53,8 @@ def head_probabilities(model, train_data, negatives="generator", batches=20):
             goal = targets[real]
             if negatives == "generator":
                 hidden = model._encode(model.generator, inputs, positions)[real]
-                drawn = model.sampler.sample_items(hidden @ model.generator.item_embedding.weight.t())
+                logits = hidden @ model.generator.item_embedding.weight.t()
+                drawn = model.sampler.sample_items(logits)
             else:
                 drawn = torch.randint(1, n_items, goal.shape, device=goal.device)
             shown = torch.where(model.sampler.keep_mask(goal), goal, drawn)
@@ -97,7 +98,8 @@ def main(argv=None):
     quiet_recbole_warnings()
     parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.probe",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("checkpoint", help="an ELECRec checkpoint (.pth, as run_recbole.py saves it)")
+    parser.add_argument("checkpoint",
+                        help="an ELECRec checkpoint (.pth, as run_recbole.py saves it)")
     parser.add_argument("--batches", type=int, default=20, help="training batches to probe")
     parser.add_argument("--seed", type=int, default=0, help="seed of the replacement draws")
     args = parser.parse_args(argv)

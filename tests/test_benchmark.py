@@ -52,14 +52,15 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
     stored = {(r["model"], int(r["seed"])): float(r["ndcg@10"]) for r in rows}
     cell = json.loads(cells[0].read_text())
     assert stored[cell["label"], cell["seed"]] == cell["test"]["ndcg@10"]
-    valid = {(r["model"], int(r["seed"])): (r["valid_metric"], float(r["best_valid"])) for r in rows}
+    valid = {(r["model"], int(r["seed"])): (r["valid_metric"], float(r["best_valid"]))
+             for r in rows}
     assert valid[cell["label"], cell["seed"]] == ("ndcg@20", cell["best_valid"]["ndcg@20"])
 
     table = (out / "results.md").read_text()
     assert "| ELECRec |" in table and "±" in table and "**" in table
     assert "| valid ndcg@20 | epochs |" in table
-    elecrec = [json.loads(p.read_text())["best_valid"]["ndcg@20"] for p in cells
-               if json.loads(p.read_text())["label"] == "ELECRec"]
+    records = [json.loads(p.read_text()) for p in cells]
+    elecrec = [r["best_valid"]["ndcg@20"] for r in records if r["label"] == "ELECRec"]
     assert f"| {sum(elecrec) / len(elecrec):.4f} | 2 |" in table
     assert "ELECRec vs the best baseline:" in table
     for name in ("metrics_toy.png", "curves_toy.png"):

@@ -1,4 +1,4 @@
-"""python -m recbole_elecrec.probe: does a trained discriminator tell true items from replacements?"""
+"""python -m recbole_elecrec.probe: can a trained discriminator tell true items from others?"""
 
 import math
 import subprocess
@@ -31,7 +31,8 @@ def test_a_head_that_sees_the_replacements_scores_perfectly(elecrec_run, monkeyp
     model.sampler.sample_items = lambda logits: torch.zeros(len(logits), dtype=torch.long)
     encode = model._encode
     monkeypatch.setattr(model, "_encode", lambda network, seq, pos: (
-        (seq > 0).float().unsqueeze(-1) if network is model.discriminator else encode(network, seq, pos)))
+        (seq > 0).float().unsqueeze(-1) if network is model.discriminator
+        else encode(network, seq, pos)))
     monkeypatch.setattr(model, "_discriminator_logits", lambda hidden: hidden[..., 0] * 10 - 5)
     figures = summarize(*head_probabilities(model, train_data, "generator"))
     assert (figures["auc"], figures["acc_true"], figures["acc_replaced"]) == (1.0, 1.0, 1.0)
