@@ -28,7 +28,7 @@ def auc(positive, negative):
     if len(positive) == 0 or len(negative) == 0:
         raise ValueError("AUC needs at least one true and one replaced item")
     scores = torch.cat([positive, negative]).double()
-    values, inverse, counts = torch.unique(scores, return_inverse=True, return_counts=True)
+    _, inverse, counts = torch.unique(scores, return_inverse=True, return_counts=True)
     # average rank of each distinct value: ties share the mean of the ranks they span
     upper = counts.cumsum(0).double()
     ranks = (upper - (counts.double() - 1) / 2)[inverse]
