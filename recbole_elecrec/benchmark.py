@@ -234,7 +234,7 @@ def markdown_table(records, metrics, published):
                 std = statistics.stdev(values) if len(values) > 1 else 0.0
                 cells[label, m] = (f"{means[label, m]:.4f} ± {std:.4f}" if len(values) > 1
                                    else f"{means[label, m]:.4f}" if values else "failed")
-        valid = next((selection(r)[0] for r in rows if selection(r)[0]), "")
+        valid = next((metric for metric, _ in map(selection, rows) if metric), "")
         extra = [f"valid {valid}"] if valid else []
         lines += [f"## {dataset}", "",
                   "| model | " + " | ".join(metrics + extra) + " | epochs | s/epoch |",
@@ -248,7 +248,7 @@ def markdown_table(records, metrics, published):
                 text = cells[label, m]
                 row.append(f"**{text}**" if best is not None and means[label, m] == best else text)
             if valid:
-                scores = [selection(r)[1] for r in ok if selection(r)[0] == valid]
+                scores = [score for metric, score in map(selection, ok) if metric == valid]
                 row.append(f"{statistics.mean(scores):.4f}" if scores else "-")
             epochs = statistics.mean(r["epochs"] for r in ok) if ok else 0
             speed = statistics.mean(r["seconds_per_epoch"] for r in ok) if ok else 0

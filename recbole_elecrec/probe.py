@@ -58,10 +58,7 @@ def head_probabilities(model, train_data, negatives="generator", batches=20):
             else:
                 drawn = torch.randint(1, n_items, goal.shape, device=goal.device)
             shown = torch.where(model.sampler.keep_mask(goal), goal, drawn)
-            dis_input = torch.zeros_like(targets)
-            dis_input[real] = shown
-            hidden = model._encode(model.discriminator, dis_input, positions)[real]
-            prob = torch.sigmoid(model._discriminator_logits(hidden))
+            prob = torch.sigmoid(model._discriminate(shown, real, positions))
             is_true = shown == goal  # a drawn item that is the true one counts as true
             true.append(prob[is_true])
             replaced.append(prob[~is_true])

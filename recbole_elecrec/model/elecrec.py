@@ -188,6 +188,14 @@ class ELECRec(SequentialRecommender):
             return self.dis_projection(hidden).squeeze(-1)
         return hidden.sum(-1) / self.temperature
 
+    def _discriminate(self, items, mask, positions):
+        """The head's logits for ``items`` [N] laid at the ``mask`` [B W] positions of rows that
+        are padding elsewhere, one per item."""
+        dis_input = torch.zeros(mask.shape, dtype=items.dtype, device=items.device)
+        dis_input[mask] = items
+        hidden = self._encode(self.discriminator, dis_input, positions)
+        return self._discriminator_logits(hidden[mask])
+
     def calculate_loss(self, interaction):
         chunks = self._training_chunks(interaction)
         # positions that need the generator's logits: every one if a quirk uses padding
@@ -236,13 +244,10 @@ class ELECRec(SequentialRecommender):
 
         # 3. discriminator: is the item at each position the true next item?
         logit, offset = [], 0
-        for (inputs, chunk_targets, positions), m in zip(chunks, masks):
+        for (_, _, positions), m in zip(chunks, masks):
             count = int(m.sum())
-            dis_input = torch.zeros_like(chunk_targets)
-            dis_input[m] = sampled[offset:offset + count]
+            logit.append(self._discriminate(sampled[offset:offset + count], m, positions))
             offset += count
-            dis_hidden = self._encode(self.discriminator, dis_input, positions)
-            logit.append(self._discriminator_logits(dis_hidden[m]))
         prob = torch.sigmoid(torch.cat(logit)) + 1e-24
         weight = is_target.float()
         if self.dis_opt_version == "mask_only":
