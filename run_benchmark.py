@@ -4,9 +4,10 @@
 """
 
 import argparse
+import signal
 import sys
 
-from recbole_elecrec.benchmark import run_benchmark
+from recbole_elecrec.benchmark import run_benchmark, stop_cells
 
 
 def main():
@@ -18,6 +19,8 @@ def main():
     parser.add_argument("--summaries_only", action="store_true",
                         help="run nothing; rewrite the tables and plots from the finished cells")
     args = parser.parse_args()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop_cells)
     try:
         records = run_benchmark(args.spec, args.out, args.summaries_only, args.jobs)
     except (ValueError, FileNotFoundError) as error:

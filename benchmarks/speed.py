@@ -86,8 +86,8 @@ def main():
         config = Config("ELECRec", args.dataset, config_dict={**settings, **overrides})
         n = args.exact_batches if name == "exact" else args.batches
         per_batch = time_training(config, train._dataset, batches[:n], discriminator, device)
-        figures[name] = {"epoch_seconds": per_batch * len(train), "rows_per_second": rows / per_batch,
-                         "peak_rss_mb": peak_rss_mb()}
+        figures[name] = {"epoch_seconds": per_batch * len(train),
+                         "rows_per_second": rows / per_batch, "peak_rss_mb": peak_rss_mb()}
 
     eval_config = Config("ELECRec", args.dataset, config_dict=settings)
     model = ELECRec(eval_config, train._dataset).to(device)
@@ -108,11 +108,12 @@ def main():
         "fast_epoch_seconds": round(figures["fast"]["epoch_seconds"], 2),
         "exact_epoch_seconds": round(figures["exact"]["epoch_seconds"], 2),
         "sasrec_plus_epoch_seconds": round(figures["sasrec_plus"]["epoch_seconds"], 2),
-        "sasrec_plus_all_positions_epoch_seconds": round(figures["sasrec_plus_50"]["epoch_seconds"], 2),
+        "sasrec_plus_all_positions_epoch_seconds": round(
+            figures["sasrec_plus_50"]["epoch_seconds"], 2),
         "fast_over_sasrec_plus": round(figures["fast"]["epoch_seconds"]
                                        / figures["sasrec_plus"]["epoch_seconds"], 3),
-        "exact_over_sasrec_plus_all_positions": round(figures["exact"]["epoch_seconds"]
-                                                      / figures["sasrec_plus_50"]["epoch_seconds"], 3),
+        "exact_over_sasrec_plus_all_positions": round(
+            figures["exact"]["epoch_seconds"] / figures["sasrec_plus_50"]["epoch_seconds"], 3),
         "exact_over_fast": round(figures["exact"]["epoch_seconds"]
                                  / figures["fast"]["epoch_seconds"], 3),
         "eval_seconds": round(eval_seconds, 2),

@@ -27,6 +27,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -35,6 +36,8 @@ import yaml
 from tqdm import tqdm
 
 RUN_SCRIPT = Path(__file__).resolve().parents[1] / "run_recbole.py"
+# the cells' run_recbole.py processes now running, stopped with the runner (stop_cells)
+_CELLS = {"processes": set(), "stopping": False, "lock": threading.RLock()}
 
 
 def load_spec(path):
@@ -111,7 +114,7 @@ def best_epoch(history, valid_metric, bigger=True):
 
 
 def run_cell(cell, out, env=None):
-    """Run one cell through run_recbole.py; returns its record (also written to cells/)."""
+    """Run one cell through run_recbole.py; returns its record (None once the runner stops)."""
     name = cell_name(cell)
     config_file = out / "configs" / f"{name}.yaml"
     config_file.parent.mkdir(parents=True, exist_ok=True)
@@ -120,15 +123,23 @@ def run_cell(cell, out, env=None):
                                            "training_state": str(out / "states" / f"{name}.pth"),
                                            "checkpoint_dir": str(out / "saved" / name)}))
     start = time.time()
-    proc = subprocess.run(
-        [sys.executable, str(RUN_SCRIPT), f"--model={cell['model']}", f"--dataset={cell['dataset']}",
-         f"--config_files={config_file}", "--show_progress=False"],
-        capture_output=True, text=True, cwd=out, env=env,
-    )
+    with _CELLS["lock"]:
+        if _CELLS["stopping"]:
+            return None
+        proc = subprocess.Popen(
+            [sys.executable, str(RUN_SCRIPT), f"--model={cell['model']}",
+             f"--dataset={cell['dataset']}", f"--config_files={config_file}",
+             "--show_progress=False"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=out, env=env,
+        )
+        _CELLS["processes"].add(proc)
+    with proc:
+        stdout, stderr = proc.communicate()
+    _CELLS["processes"].discard(proc)
     record = {**cell, "wall_seconds": round(time.time() - start, 1), "hardware": hardware()}
-    lines = proc.stdout.strip().splitlines()
+    lines = stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
-        errors = [l for l in proc.stderr.splitlines() if l.strip()]
+        errors = [l for l in stderr.splitlines() if l.strip()]
         record.update(status="failed", error=errors[-1] if errors else f"exit {proc.returncode}")
         return record
     result = json.loads(lines[-1])
@@ -151,6 +162,18 @@ def run_cell(cell, out, env=None):
         config=config,
     )
     return record
+
+
+def stop_cells(signum, frame):
+    """Signal handler: stop the running cells with the runner, then exit. A stopped cell writes
+    no record and continues from its last validated epoch on the next run; without this, a
+    killed runner would leave its cells training, and a rerun would start a second process on the
+    same cell."""
+    with _CELLS["lock"]:
+        _CELLS["stopping"] = True
+        for proc in _CELLS["processes"]:
+            proc.terminate()
+    raise SystemExit(128 + signum)
 
 
 def run_benchmark(spec_path, out=None, summaries_only=False, jobs=1):

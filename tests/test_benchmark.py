@@ -2,8 +2,10 @@
 
 import csv
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,42 @@ def test_best_epoch_is_the_one_recbole_kept():
     assert best_epoch(history, "NDCG@20") == 3  # a tie moves RecBole's best model on
     assert best_epoch(history, "ndcg@20", bigger=False) == 0
     assert best_epoch(history[-1:], "ndcg@20") is None
+
+
+def children(pid):
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_killed_runner_stops_its_cells_and_keeps_their_state(tmp_path):
+    spec = yaml.safe_load(SMOKE.read_text())
+    spec["settings"].update(data_path=str(SMOKE.parent / "data"), epochs=1000, stopping_step=1000)
+    spec["seeds"], spec["models"] = [1], spec["models"][:1]
+    path, out = tmp_path / "long.yaml", tmp_path / "out"
+    path.write_text(yaml.safe_dump(spec))
+    runner = subprocess.Popen([sys.executable, str(REPO / "run_benchmark.py"), str(path), "--out",
+                               str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = out / "states" / "toy__ELECRec__seed1.pth"
+    deadline = time.time() + 300
+    while not state.exists() and time.time() < deadline and runner.poll() is None:
+        time.sleep(0.5)
+    assert state.exists(), "the cell never saved its training_state"
+    cells = children(runner.pid)
+    assert len(cells) == 1
+
+    runner.terminate()
+    assert runner.wait(timeout=60) == 128 + signal.SIGTERM
+    deadline = time.time() + 30
+    while Path(f"/proc/{cells[0]}").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{cells[0]}").exists(), "the cell kept training after the runner"
+    assert state.exists() and not list((out / "cells").glob("*.json"))
