@@ -135,7 +135,8 @@ def run_cell(cell, out, env=None):
         _CELLS["processes"].add(proc)
     with proc:
         stdout, stderr = proc.communicate()
-    _CELLS["processes"].discard(proc)
+    with _CELLS["lock"]:  # stop_cells iterates the set
+        _CELLS["processes"].discard(proc)
     record = {**cell, "wall_seconds": round(time.time() - start, 1), "hardware": hardware()}
     lines = stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:

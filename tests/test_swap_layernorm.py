@@ -38,7 +38,8 @@ def test_the_copy_ranks_with_the_generator_network(elecrec_run, tmp_path):
                            original[f"generator.LayerNorm.{name}"])
 
     # under `full` sharing the copy's ranking network is the generator network itself
-    model.eval(), swapped.eval()
+    model.eval()
+    swapped.eval()
     batch = next(iter(test_data))[0]
     seq, seq_len = batch[model.ITEM_SEQ], batch[model.ITEM_SEQ_LEN]
     with torch.no_grad():
