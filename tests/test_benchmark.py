@@ -145,6 +145,25 @@ def test_best_epoch_is_the_one_recbole_kept():
     assert best_epoch(history[-1:], "ndcg@20") is None
 
 
+@pytest.mark.parametrize("path", sorted((REPO / "benchmarks").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_benchmark_files_resolve_to_valid_configs(path):
+    """Each cell of the shipped files names a model that exists and settings its run accepts, so a
+    GPU-hours file does not fail hours in (the paper datasets are not loaded)."""
+    from recbole_elecrec.benchmark import load_spec
+    from recbole_elecrec.config import Config
+    from recbole_elecrec.quick_start import check_settings
+
+    cells, _ = load_spec(path)
+    for cell in cells:
+        config = Config(model=cell["model"], dataset=cell["dataset"],
+                        config_dict=dict(cell["settings"]))
+        check_settings(config)
+        assert config["seed"] == cell["seed"]
+        for key, value in cell["settings"].items():
+            if key != "data_path":  # resolved relative to the benchmark file
+                assert config[key] == value, (cell["label"], key)
+
+
 def children(pid):
     """Process ids whose parent is ``pid`` (Linux /proc)."""
     found = []
