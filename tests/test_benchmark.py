@@ -147,8 +147,9 @@ def test_best_epoch_is_the_one_recbole_kept():
 
 @pytest.mark.parametrize("path", sorted((REPO / "benchmarks").glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_benchmark_files_resolve_to_valid_configs(path):
-    """Each cell of the shipped files names a model that exists and settings its run accepts, so a
-    GPU-hours file does not fail hours in (the paper datasets are not loaded)."""
+    """Each cell of the shipped files names a model that exists, with settings that pass the checks
+    a run starts with and arrive as written, so a typo does not fail a GPU-hours file hours in
+    (the datasets are not loaded)."""
     from recbole_elecrec.benchmark import load_spec
     from recbole_elecrec.config import Config
     from recbole_elecrec.quick_start import check_settings
