@@ -144,6 +144,8 @@ def run_cell(cell, out, env=None):
         record.update(status="failed", error=errors[-1] if errors else f"exit {proc.returncode}")
         return record
     result = json.loads(lines[-1])
+    # a cell continued from its training_state: add the training time of the runs before
+    record["wall_seconds"] = round(record["wall_seconds"] + result["resumed_seconds"], 1)
     history = result.pop("history")
     config = result["config"]
     record.update(

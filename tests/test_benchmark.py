@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from conftest import REPO
+from recbole_elecrec.checkpoint import read_checkpoint
 
 SMOKE = REPO / "benchmarks" / "smoke.yaml"
 
@@ -189,7 +190,9 @@ def test_a_killed_runner_stops_its_cells_and_keeps_their_state(tmp_path):
                                str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = out / "states" / "toy__ELECRec__seed1.pth"
     deadline = time.time() + 300
-    while not state.exists() and time.time() < deadline and runner.poll() is None:
+    # long enough that this run's training outweighs the next run's start-up
+    while (time.time() < deadline and runner.poll() is None
+           and not (state.exists() and read_checkpoint(state)["train_seconds"] > 20)):
         time.sleep(0.5)
     assert state.exists(), "the cell never saved its training_state"
     cells = children(runner.pid)
@@ -202,3 +205,12 @@ def test_a_killed_runner_stops_its_cells_and_keeps_their_state(tmp_path):
         time.sleep(0.2)
     assert not Path(f"/proc/{cells[0]}").exists(), "the cell kept training after the runner"
     assert state.exists() and not list((out / "cells").glob("*.json"))
+
+    # the same command continues it; its record counts the training time of both runs
+    saved = read_checkpoint(state)
+    spec["settings"]["epochs"] = saved["epoch"] + 2
+    path.write_text(yaml.safe_dump(spec))
+    assert run(path, out, tmp_path).returncode == 0
+    cell = json.loads((out / "cells" / "toy__ELECRec__seed1.json").read_text())
+    assert cell["epochs"] == saved["epoch"] + 2 and cell["train_seconds"] > saved["train_seconds"]
+    assert cell["wall_seconds"] > cell["train_seconds"]
