@@ -10,8 +10,10 @@ _KEY_MAP = [
     (r"^item_embeddings\.", "discriminator.item_embedding."),
     (r"^position_embeddings\.", "discriminator.position_embedding."),
     (r"^LayerNorm\.", "discriminator.LayerNorm."),
-    (r"^item_encoder\.layer\.(\d+)\.attention\.", r"discriminator.trm_encoder.layer.\1.multi_head_attention."),
-    (r"^item_encoder\.layer\.(\d+)\.intermediate\.", r"discriminator.trm_encoder.layer.\1.feed_forward."),
+    (r"^item_encoder\.layer\.(\d+)\.attention\.",
+     r"discriminator.trm_encoder.layer.\1.multi_head_attention."),
+    (r"^item_encoder\.layer\.(\d+)\.intermediate\.",
+     r"discriminator.trm_encoder.layer.\1.feed_forward."),
     (r"^dis_projection\.", "dis_projection."),
 ]
 _UNUSED = re.compile(r"^intermediate\.")  # a layer the reference model defines but never calls

@@ -62,9 +62,12 @@ def test_replaced_position_is_labelled_zero(data_path, workdir, monkeypatch):
     _, _, model = make_model(data_path, project_type="sum", gen_loss_on_padding=False,
                              replace_padding=False, dis_loss_weight=1.0)
     dis_h = torch.full((1, 2, 16), 0.1)
-    monkeypatch.setattr(model, "_encode", lambda net, seq, pos: torch.zeros(1, 2, 16) if net is model.generator else dis_h)
+    gen_h = torch.zeros(1, 2, 16)
+    monkeypatch.setattr(model, "_encode",
+                        lambda net, seq, pos: gen_h if net is model.generator else dis_h)
     monkeypatch.setattr(model.sampler, "draw", lambda logits: torch.tensor([6, 6]))  # item 7
-    monkeypatch.setattr(model.sampler, "keep_mask", lambda targets: torch.zeros_like(targets, dtype=torch.bool))
+    monkeypatch.setattr(model.sampler, "keep_mask",
+                        lambda targets: torch.zeros_like(targets, dtype=torch.bool))
     _, dis_loss = model.calculate_loss(batch(model, [[3, 4]], [9]))
     # both positions hold item 7, neither is the true next item: -log(1 - sigmoid(1.6))
     assert dis_loss.item() == pytest.approx(-math.log(1 - sigmoid(1.6)), abs=1e-6)
