@@ -130,7 +130,8 @@ def _train_and_test(model, dataset, config_file_list, config_dict, saved):
         "best_valid": dict(best_valid or {}),
         "test": dict(test),
         "train_seconds": round(train_seconds, 2),
-        "resumed_seconds": round(trainer.resumed_seconds, 2),  # of it, the runs continued
+        # the part of train_seconds that the runs a training_state continues took
+        "resumed_seconds": round(trainer.resumed_seconds, 2),
         "checkpoint": trainer.saved_model_file if saved else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "device": str(config["device"]),
