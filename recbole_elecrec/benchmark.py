@@ -14,6 +14,7 @@ A benchmark file::
       Beauty:                         # and label; results.md shows the relative differences
         ELECRec: {hit@5: 0.0705, ndcg@5: 0.0507}
 
+Cells run seed-major: the first seed of every model and dataset, then the second, ...
 Each finished cell is written to ``OUT/cells/*.json``; a rerun skips them, so an interrupted
 benchmark resumes, and a cell cut off mid-training continues from its last validated epoch
 (``training_state`` under ``OUT/states/``). A failing cell is recorded with its error and the
@@ -69,12 +70,17 @@ def load_spec(path):
     labels = [entry.get("label", entry["model"]) for entry in spec["models"]]
     if len(set(labels)) != len(labels):
         raise ValueError(f"{path}: model labels must be unique, got {labels}")
-    for dataset in spec["datasets"]:
-        for entry, label in zip(spec["models"], labels):
-            for seed in entry.get("seeds") or spec.get("seeds") or [2020]:
+    # seed-major: every model's first seed on every dataset runs before any second seed, so a
+    # benchmark cut short still holds complete comparisons
+    order = []
+    for d, dataset in enumerate(spec["datasets"]):
+        for e, (entry, label) in enumerate(zip(spec["models"], labels)):
+            for s, seed in enumerate(entry.get("seeds") or spec.get("seeds") or [2020]):
                 settings = {**shared, **(entry.get("settings") or {}), "seed": seed}
+                order.append((s, d, e))
                 cells.append({"dataset": dataset, "label": label, "model": entry["model"],
                               "seed": seed, "settings": settings})
+    cells = [cell for _, cell in sorted(zip(order, cells), key=lambda pair: pair[0])]
     published = spec.get("published") or {}
     for dataset, entries in published.items():
         for label, numbers in (entries or {}).items():

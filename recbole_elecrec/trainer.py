@@ -16,6 +16,7 @@ from recbole.utils import set_color
 from recbole_elecrec.checkpoint import check_fit, read_checkpoint
 from recbole_elecrec.compat import pickled_checkpoints
 from recbole_elecrec.distributed import GatheringEvaluator
+from recbole_elecrec.optim import update_twice
 
 HISTORY_MASKS = ("none", "exclude", "reference")
 
@@ -37,6 +38,8 @@ class TrainerMixin:
       uninterrupted run gives. Removed once training ends.
     - Distributed runs on CPUs (gloo) as well as GPUs, with metrics computed over the users of
       all ranks at once.
+    - ``shared_updates: twice`` (ELECRec, SASRecPlus): the optimizer updates the model's
+      ``twice_updated_parameters()`` twice a step, as the authors' optimizer does.
     """
 
     def __init__(self, config, model):
@@ -59,6 +62,12 @@ class TrainerMixin:
             self.saved_model_file = name[0]
         self.history = []
         self.resumed_seconds = 0.0  # training wall time of the runs a training_state continues
+
+    def _build_optimizer(self, **kwargs):
+        optimizer = super()._build_optimizer(**kwargs)
+        if self.config["shared_updates"] == "twice" and "params" not in kwargs:
+            update_twice(optimizer, self.model.twice_updated_parameters())
+        return optimizer
 
     def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
         start = time.time()

@@ -19,6 +19,7 @@ from recbole.utils import InputType
 from recbole_elecrec.distributed import global_divisor
 from recbole_elecrec.model.network import SASRecNetwork, init_weights
 from recbole_elecrec.model.sampler import GeneratorSampler
+from recbole_elecrec.optim import SHARED_UPDATES, shared_parameters
 
 
 class ELECRec(SequentialRecommender):
@@ -107,6 +108,7 @@ class ELECRec(SequentialRecommender):
         one_of("dis_opt_version", cls.DIS_OPT_VERSIONS)
         one_of("seq_alignment", cls.ALIGNMENTS)
         one_of("sampling_method", GeneratorSampler.METHODS)
+        one_of("shared_updates", SHARED_UPDATES)
         if not 0.0 <= config["sample_ratio"] <= 1.0:
             raise ValueError(f"sample_ratio must be in [0, 1], got {config['sample_ratio']}")
         if not config["prob_power"] > 0:
@@ -134,6 +136,11 @@ class ELECRec(SequentialRecommender):
             self.discriminator.position_embedding = self.generator.position_embedding
         if self.model_shared_type in ("encoder_only", "full"):
             self.discriminator.trm_encoder = self.generator.trm_encoder
+
+    def twice_updated_parameters(self):
+        """What the reference optimizer updates twice a step (``shared_updates: twice``): the
+        parameters generator and discriminator share, which its concatenated list holds twice."""
+        return shared_parameters(self.generator, self.discriminator)
 
     # ------------------------------------------------------------------ sequence layout
     def _right_align(self, seq, seq_len, width):
@@ -311,6 +318,11 @@ class SASRecPlus(ELECRec):
 
     def calculate_loss(self, interaction):
         return super().calculate_loss(interaction)[0]
+
+    def twice_updated_parameters(self):
+        """With ``shared_updates: twice``, every parameter: the control for ELECRec's doubled
+        update of the weights it shares."""
+        return list(self.parameters())
 
     @property
     def ranker(self):
