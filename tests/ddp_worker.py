@@ -23,7 +23,7 @@ def deterministic_sampler(model):
 
 STEP_SETTINGS = dict(gen_hidden_dropout_prob=0.0, gen_attn_dropout_prob=0.0,
                      dis_hidden_dropout_prob=0.0, dis_attn_dropout_prob=0.0, learner="sgd",
-                     learning_rate=0.5, model_shared_type="none")
+                     learning_rate=0.5)
 
 
 def build_trainer(data_path, dataset, rank=None, world=None, port=None, **overrides):
@@ -37,9 +37,9 @@ def build_trainer(data_path, dataset, rank=None, world=None, port=None, **overri
     return build("ELECRec", dataset, config_dict=settings)
 
 
-def one_step(rank, world, port, data_path, batch_file, out_file):
+def one_step(rank, world, port, data_path, batch_file, out_file, settings):
     """One training step on this rank's half of a global batch; saves the resulting weights."""
-    _, trainer, _ = build_trainer(data_path, "tiny", rank, world, port, **STEP_SETTINGS)
+    _, trainer, _ = build_trainer(data_path, "tiny", rank, world, port, **settings)
     deterministic_sampler(trainer.model)
     batch = Interaction(torch.load(batch_file))
     half = len(batch) // world

@@ -20,9 +20,11 @@ def free_port():
         return str(s.getsockname()[1])
 
 
-def test_one_step_equals_the_single_process_step(data_path, workdir, tmp_path):
-    config, trainer, (train, _, _) = ddp_worker.build_trainer(data_path, "tiny",
-                                                              **ddp_worker.STEP_SETTINGS)
+@pytest.mark.parametrize("sharing", [{"model_shared_type": "none"},
+                                     {"model_shared_type": "full", "shared_updates": "twice"}])
+def test_one_step_equals_the_single_process_step(data_path, workdir, tmp_path, sharing):
+    settings = {**ddp_worker.STEP_SETTINGS, **sharing}
+    config, trainer, (train, _, _) = ddp_worker.build_trainer(data_path, "tiny", **settings)
     batch = next(iter(train))
     torch.save(batch.interaction, tmp_path / "batch.pt")
     ddp_worker.deterministic_sampler(trainer.model)
@@ -31,7 +33,7 @@ def test_one_step_equals_the_single_process_step(data_path, workdir, tmp_path):
     single = trainer.model.state_dict()
 
     mp.spawn(ddp_worker.one_step, nprocs=2, join=True, args=(
-        2, free_port(), data_path, tmp_path / "batch.pt", tmp_path / "ddp.pt"))
+        2, free_port(), data_path, tmp_path / "batch.pt", tmp_path / "ddp.pt", settings))
     distributed = torch.load(tmp_path / "ddp.pt")
     moved = 0
     for key, value in single.items():

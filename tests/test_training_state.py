@@ -29,18 +29,19 @@ def stop_after(epoch):
     return callback
 
 
-@pytest.fixture
-def runs(data_path, workdir, monkeypatch):
+@pytest.fixture(params=["once", "twice"])
+def runs(data_path, workdir, monkeypatch, request):
     monkeypatch.setattr(sys, "argv", ["pytest"])
-    whole, train, valid = build_run(data_path, workdir / "whole.pth")
+    updates = request.param  # twice: the optimizer state holds two updates a step
+    whole, train, valid = build_run(data_path, workdir / "whole.pth", shared_updates=updates)
     whole.fit(train, valid)
 
     state = workdir / "cut.pth"
-    first, train, valid = build_run(data_path, state)
+    first, train, valid = build_run(data_path, state, shared_updates=updates)
     with pytest.raises(Interrupted):
         first.fit(train, valid, callback_fn=stop_after(1))
     assert state.is_file()
-    second, train, valid = build_run(data_path, state)
+    second, train, valid = build_run(data_path, state, shared_updates=updates)
     second.fit(train, valid)
     return whole, first, second, state
 
