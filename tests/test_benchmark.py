@@ -117,8 +117,9 @@ def test_published_numbers_sit_beside_this_runs(tmp_path):
     spec["models"][1]["seeds"] = [7]
     path.write_text(yaml.safe_dump(spec))
     cells, _ = load_spec(path)
+    # seed-major: every model's first seed before any second seed
     assert [(c["model"], c["seed"], c["settings"]["seed"]) for c in cells] == [
-        ("ELECRec", 1, 1), ("ELECRec", 2, 2), ("SASRec", 7, 7)]
+        ("ELECRec", 1, 1), ("SASRec", 7, 7), ("ELECRec", 2, 2)]
     spec["models"][1]["seed"] = 7
     path.write_text(yaml.safe_dump(spec))
     with pytest.raises(ValueError, match=r"unknown keys \['seed'\]"):
@@ -146,7 +147,10 @@ def test_best_epoch_is_the_one_recbole_kept():
     assert best_epoch(history[-1:], "ndcg@20") is None
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "benchmarks").glob("*.yaml")), ids=lambda p: p.name)
+SHIPPED = sorted((REPO / "benchmarks").glob("*.yaml")) + sorted((REPO / "studies").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_shipped_benchmark_files_resolve_to_valid_configs(path):
     """Each cell of the shipped files names a model that exists, with settings that pass the checks
     a run starts with and arrive as written, so a typo does not fail a GPU-hours file hours in

@@ -1,4 +1,4 @@
-"""benchmarks/swap_layernorm.py: an ELECRec checkpoint that ranks with the generator's LayerNorm."""
+"""studies/swap_layernorm.py: an ELECRec checkpoint that ranks with the generator's LayerNorm."""
 
 import hashlib
 import subprocess
@@ -11,7 +11,7 @@ from conftest import REPO
 
 
 def swap(cwd, *args):
-    return subprocess.run([sys.executable, str(REPO / "benchmarks" / "swap_layernorm.py"),
+    return subprocess.run([sys.executable, str(REPO / "studies" / "swap_layernorm.py"),
                            *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
 

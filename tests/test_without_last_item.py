@@ -1,4 +1,4 @@
-"""benchmarks/without_last_item.py: a dataset copy without every user's last interaction."""
+"""studies/without_last_item.py: a dataset copy without every user's last interaction."""
 
 import subprocess
 import sys
@@ -11,7 +11,7 @@ HEADER = "user_id:token\titem_id:token\ttimestamp:float\n"
 
 
 def without_last(cwd, *args):
-    return subprocess.run([sys.executable, str(REPO / "benchmarks" / "without_last_item.py"),
+    return subprocess.run([sys.executable, str(REPO / "studies" / "without_last_item.py"),
                            *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
 

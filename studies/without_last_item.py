@@ -1,6 +1,6 @@
 """A copy of a prepared dataset with every user's last interaction removed.
 
-    python benchmarks/without_last_item.py Beauty --data_path dataset --out dataset/without_last
+    python studies/without_last_item.py Beauty --data_path dataset --out dataset/without_last
 
 Leave-one-out then tests on what was the validation item and validates on the item before it,
 and the original test items are never read by anything trained on the copy. seen_inputs.yaml

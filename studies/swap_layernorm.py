@@ -1,6 +1,6 @@
 """A copy of an ELECRec checkpoint whose ranking network uses the generator's embedding LayerNorm.
 
-    python benchmarks/swap_layernorm.py ELECRec.pth OUT.pth
+    python studies/swap_layernorm.py ELECRec.pth OUT.pth
     python -m recbole_elecrec.compare ELECRec.pth OUT.pth --split valid
 
 Under `full` or `embed_only` sharing the discriminator ranks with the generator's item and
