@@ -9,10 +9,11 @@ A benchmark file::
     models:
       - {model: ELECRec}
       - {model: GRU4Rec, seeds: [1]}
-      - {model: SASRec, label: SASRec+, settings: {loss_type: CE}}
+      - {model: SASRec, label: SASRec (CE), settings: {loss_type: CE}}
     published:                        # optional: numbers to hold the cells to, per dataset
       Beauty:                         # and label; results.md shows the relative differences
         ELECRec: {hit@5: 0.0705, ndcg@5: 0.0507}
+    note: what the numbers are for   # optional: printed at the top of results.md
 
 Cells run seed-major: the first seed of every model and dataset, then the second, ...
 Each finished cell is written to ``OUT/cells/*.json``; a rerun skips them, so an interrupted
@@ -46,10 +47,12 @@ def load_spec(path):
     numbers ({dataset: {label: {metric: value}}})."""
     with open(path, encoding="utf-8") as f:
         spec = yaml.safe_load(f) or {}
-    unknown = set(spec) - {"settings", "datasets", "seeds", "models", "published"}
+    unknown = set(spec) - {"settings", "datasets", "seeds", "models", "published", "note"}
     if unknown:
         raise ValueError(f"{path}: unknown keys {sorted(unknown)} "
-                         "(settings, datasets, seeds, models, published)")
+                         "(settings, datasets, seeds, models, published, note)")
+    if not isinstance(spec.get("note", ""), str):
+        raise ValueError(f"{path}: note must be a text, got {spec['note']!r}")
     if not spec.get("datasets") or not spec.get("models"):
         raise ValueError(f"{path}: needs a non-empty 'datasets' and 'models' list")
     cells = []
@@ -216,7 +219,9 @@ def run_benchmark(spec_path, out=None, summaries_only=False, jobs=1):
             path.write_text(json.dumps(records[i], indent=1, default=str))
             bar.update()
     records = [records[i] for i in sorted(records)]
-    write_summaries(records, out, published)
+    with open(spec_path, encoding="utf-8") as f:
+        note = (yaml.safe_load(f) or {}).get("note")
+    write_summaries(records, out, published, note)
     return records
 
 
@@ -232,7 +237,7 @@ def selection(record):
     return (metric, best[metric]) if metric in best else ("", "")
 
 
-def write_summaries(records, out, published=None):
+def write_summaries(records, out, published=None, note=None):
     metrics = _metric_names(records)
     with open(out / "results.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -245,15 +250,15 @@ def write_summaries(records, out, published=None):
                              r.get("best_epoch", ""), r.get("epochs", ""),
                              r.get("seconds_per_epoch", ""), r.get("peak_rss_mb", ""),
                              *selection(r), r.get("error", "")])
-    (out / "results.md").write_text(markdown_table(records, metrics, published or {}))
+    (out / "results.md").write_text(markdown_table(records, metrics, published or {}, note))
     plot(records, metrics, out)
 
 
-def markdown_table(records, metrics, published):
+def markdown_table(records, metrics, published, note=None):
     """Test metrics as mean +- std over seeds (when several), best per column in bold, the mean
     best validation score that selected the models, ELECRec's gain, and the published numbers
-    beside this run's."""
-    lines = ["# Results (test split)", ""]
+    beside this run's; the benchmark file's ``note`` (such as what the numbers are not) first."""
+    lines = ["# Results (test split)", ""] + ([f"> {note.strip()}", ""] if note else [])
     for dataset in dict.fromkeys(r["dataset"] for r in records):
         rows = [r for r in records if r["dataset"] == dataset]
         labels = list(dict.fromkeys(r["label"] for r in rows))
@@ -332,6 +337,7 @@ def plot(records, metrics, out):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     ok = [r for r in records if r["status"] == "ok"]
     for dataset in dict.fromkeys(r["dataset"] for r in ok):
@@ -342,9 +348,14 @@ def plot(records, metrics, out):
         for i, label in enumerate(labels):
             values = [statistics.mean(r["test"][m] for r in rows if r["label"] == label)
                       for m in metrics]
-            ax.bar([j + i * width for j in range(len(metrics))], values, width, label=label)
+            # the seed spread the table reports (std over seeds; none for one seed)
+            spread = [statistics.stdev(v) if len(v) > 1 else 0.0
+                      for v in ([r["test"][m] for r in rows if r["label"] == label]
+                                for m in metrics)]
+            ax.bar([j + i * width for j in range(len(metrics))], values, width, label=label,
+                   yerr=spread if any(spread) else None, capsize=3)
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(metrics))], metrics)
-        ax.set_title(f"{dataset}: test metrics (mean over seeds)")
+        ax.set_title(f"{dataset}: test metrics (mean over seeds, bars: std)")
         ax.legend()
         fig.tight_layout()
         fig.savefig(out / f"metrics_{dataset}.png", dpi=100)
@@ -352,7 +363,8 @@ def plot(records, metrics, out):
 
         valid_metric = rows[0]["config"]["valid_metric"].lower()
         elecrec = [r for r in rows if r["model"] == "ELECRec"]
-        panels = 2 if elecrec else 1
+        # losses and accuracies on axes of their own: on one, the losses flatten the accuracies
+        panels = 3 if elecrec else 1
         fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), squeeze=False)
         for r in rows:
             points = [(h["epoch"], h["valid"][valid_metric]) for h in r["history"] if "valid" in h]
@@ -360,13 +372,19 @@ def plot(records, metrics, out):
         axes[0][0].set(title=f"{dataset}: validation {valid_metric}", xlabel="epoch")
         axes[0][0].legend(fontsize=7)
         if elecrec:
-            ax = axes[0][1]
-            for key in ("gen_loss", "dis_loss", "dis_acc_kept", "dis_acc_replaced"):
-                points = [(h["epoch"], h[key]) for h in elecrec[0]["history"] if key in h]
-                if points:
-                    ax.plot(*zip(*points), label=key)
-            ax.set(title=f"{dataset}: ELECRec training (seed {elecrec[0]['seed']})", xlabel="epoch")
-            ax.legend(fontsize=7)
+            seed = elecrec[0]["seed"]
+            for ax, keys, title in (
+                    (axes[0][1], ("gen_loss", "dis_loss"), "training losses"),
+                    (axes[0][2], ("dis_acc_kept", "dis_acc_replaced", "replace_rate"),
+                     "discriminator accuracy, replace rate")):
+                for key in keys:
+                    points = [(h["epoch"], h[key]) for h in elecrec[0]["history"] if key in h]
+                    if points:
+                        ax.plot(*zip(*points), label=key)
+                ax.set(title=f"{dataset}: ELECRec {title} (seed {seed})", xlabel="epoch")
+                ax.legend(fontsize=7)
+        for ax in axes[0]:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         fig.tight_layout()
         fig.savefig(out / f"curves_{dataset}.png", dpi=100)
         plt.close(fig)

@@ -38,6 +38,9 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
         assert cell["train_seconds"] >= 2 * cell["seconds_per_epoch"]
         assert cell["peak_rss_mb"] > 0 and cell["hardware"] and cell["config"]["seed"] == cell["seed"]
         assert len(cell["history"]) == 2 and "valid" in cell["history"][0]
+        # read from the cell's own result file, not from its terminal
+        run_result = json.loads((out / "runs" / path.name).read_text())
+        assert run_result["history"] == cell["history"] and run_result["config"] == cell["config"]
         saved = Path(cell["config"]["checkpoint_dir"])  # one folder per cell: cells run at once
         assert saved == out / "saved" / path.stem and len(list(saved.glob("*.pth"))) == 1
         assert (out / cell["checkpoint"]).resolve() == next(saved.glob("*.pth")).resolve()
@@ -51,7 +54,8 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
 
     with open(out / "results.csv") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 4 and {r["model"] for r in rows} == {"ELECRec", "SASRec+ (CE, prefix rows)"}
+    assert len(rows) == 4
+    assert {r["model"] for r in rows} == {"ELECRec", "SASRec (RecBole, CE, prefix rows)"}
     stored = {(r["model"], int(r["seed"])): float(r["ndcg@10"]) for r in rows}
     cell = json.loads(cells[0].read_text())
     assert stored[cell["label"], cell["seed"]] == cell["test"]["ndcg@10"]
@@ -60,6 +64,7 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
     assert valid[cell["label"], cell["seed"]] == ("ndcg@20", cell["best_valid"]["ndcg@20"])
 
     table = (out / "results.md").read_text()
+    assert table.splitlines()[2].startswith("> A wiring check")  # the file's note, first
     assert "| ELECRec |" in table and "±" in table and "**" in table
     assert "| valid ndcg@20 | epochs |" in table
     records = [json.loads(p.read_text()) for p in cells]
