@@ -42,26 +42,15 @@ def head_probabilities(model, train_data, negatives="generator", batches=20):
     if negatives not in NEGATIVES:
         raise ValueError(f"negatives must be one of {list(NEGATIVES)}, got '{negatives}'")
     model.eval()
-    n_items = model.generator.item_embedding.num_embeddings
     true, replaced = [], []
     for index, interaction in enumerate(train_data):
         if index == batches:
             break
-        interaction = interaction.to(model.device)
-        for inputs, targets, positions in model._training_chunks(interaction):
-            real = targets > 0
-            goal = targets[real]
-            if negatives == "generator":
-                hidden = model._encode(model.generator, inputs, positions)[real]
-                logits = hidden @ model.generator.item_embedding.weight.t()
-                drawn = model.sampler.sample_items(logits)
-            else:
-                drawn = torch.randint(1, n_items, goal.shape, device=goal.device)
-            shown = torch.where(model.sampler.keep_mask(goal), goal, drawn)
-            prob = torch.sigmoid(model._discriminate(shown, real, positions))
-            is_true = shown == goal  # a drawn item that is the true one counts as true
-            true.append(prob[is_true])
-            replaced.append(prob[~is_true])
+        logits, is_true = model.probe_logits(interaction.to(model.device),
+                                             uniform=negatives == "uniform")
+        prob = torch.sigmoid(logits)
+        true.append(prob[is_true])
+        replaced.append(prob[~is_true])
     return torch.cat(true), torch.cat(replaced)
 
 

@@ -24,7 +24,7 @@ def batch(model, rows, targets):
 def test_training_rows_are_right_aligned_with_next_item_targets(data_path, workdir):
     _, _, model = make_model(data_path, gen_loss_on_padding=True, replace_padding=True)
     inter = batch(model, [[3, 4, 5], [7]], [9, 8])
-    [(inputs, targets, positions)] = model._training_chunks(inter)
+    [(inputs, targets, positions)] = model.training_rows(inter).chunks
     assert inputs.shape == (2, 50)  # the reference quirks need every column
     assert inputs[0, -4:].tolist() == [0, 3, 4, 5] and inputs[1, -2:].tolist() == [0, 7]
     assert targets[0, -4:].tolist() == [0, 4, 5, 9] and targets[1, -2:].tolist() == [0, 8]
@@ -35,19 +35,19 @@ def test_training_rows_are_right_aligned_with_next_item_targets(data_path, workd
 def test_without_quirks_rows_are_bucketed_by_length_and_trimmed(data_path, workdir):
     _, _, model = make_model(data_path, length_bucket_rows=2)  # quirks off: the defaults
     rows, answers = [[3, 4, 5], [7], [1, 2, 3, 4, 5, 6], [8, 9]], [9, 8, 7, 6]
-    chunks = model._training_chunks(batch(model, rows, answers))
+    chunks = model.training_rows(batch(model, rows, answers)).chunks
     assert [c[0].tolist() for c in chunks] == [[[0, 7], [8, 9]], [[0, 0, 0, 3, 4, 5], [1, 2, 3, 4, 5, 6]]]
     assert [c[1].tolist() for c in chunks] == [[[0, 8], [9, 6]], [[0, 0, 0, 4, 5, 9], [2, 3, 4, 5, 6, 7]]]
     assert chunks[0][2].tolist() == [[48, 49]] * 2  # the reference's position ids
     model.length_bucket_rows = 0  # one chunk, as wide as the longest row
-    [(inputs, _, _)] = model._training_chunks(batch(model, rows, answers))
+    [(inputs, _, _)] = model.training_rows(batch(model, rows, answers)).chunks
     assert inputs.shape == (4, 6)
 
 
 def test_truncated_history_keeps_the_most_recent_items(data_path, workdir):
     _, _, model = make_model(data_path)
     row = list(range(1, 51))  # RecBole keeps the last 50 items before the target
-    [(inputs, targets, _)] = model._training_chunks(batch(model, [row], [55]))
+    [(inputs, targets, _)] = model.training_rows(batch(model, [row], [55])).chunks
     assert inputs[0].tolist() == row and targets[0].tolist() == row[1:] + [55]
 
 

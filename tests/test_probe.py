@@ -33,7 +33,10 @@ def test_a_head_that_sees_the_replacements_scores_perfectly(elecrec_run, monkeyp
     monkeypatch.setattr(model, "_encode", lambda network, seq, pos: (
         (seq > 0).float().unsqueeze(-1) if network is model.discriminator
         else encode(network, seq, pos)))
-    monkeypatch.setattr(model, "_discriminator_logits", lambda hidden: hidden[..., 0] * 10 - 5)
+    head = torch.nn.Linear(1, 1)
+    head.weight.data.fill_(10.0)
+    head.bias.data.fill_(-5.0)
+    model.dis_projection = head
     figures = summarize(*head_probabilities(model, train_data, "generator"))
     assert (figures["auc"], figures["acc_true"], figures["acc_replaced"]) == (1.0, 1.0, 1.0)
     total, p = figures["true"] + figures["replaced"], config["sample_ratio"]

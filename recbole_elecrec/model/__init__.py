@@ -1,3 +1,4 @@
-from recbole_elecrec.model.elecrec import ELECRec, SASRecPlus
+from recbole_elecrec.model.elecrec import ELECRec
+from recbole_elecrec.model.sasrec_plus import SASRecPlus
 
 __all__ = ["ELECRec", "SASRecPlus"]

@@ -25,7 +25,8 @@ class GeneratorSampler:
         self.method = method
 
     def sample_items(self, logits):
-        """One item id per row of the generator's logits [N n_items] (column 0 is padding).
+        """One item id per row of the generator's logits [N n_items] (column 0 is padding), or
+        of its log-softmax, which gives the same distribution.
 
         Candidates are all real items, or a fresh random ``item_sample_ratio`` share of them.
         """

@@ -1,0 +1,189 @@
+"""
+SASRecPlus
+################################################
+
+Reference:
+    Yongjun Chen, Jia Li, Caiming Xiong. "ELECRec: Training Sequential Recommenders as
+    Discriminators." In SIGIR 2022 (its "SASRec+" baseline).
+"""
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from recbole.model.abstract_recommender import SequentialRecommender
+from recbole.utils import InputType
+
+from recbole_elecrec.distributed import global_divisor
+from recbole_elecrec.model.network import SASRecNetwork, init_weights
+from recbole_elecrec.optim import SHARED_UPDATES
+
+
+class TrainingRows(NamedTuple):
+    """A batch laid out for training: chunks of rows, and the positions that are scored."""
+
+    chunks: list  # (inputs [B W], next-item targets [B W], position ids [B W]) per chunk
+    masks: list  # [B W] bool per chunk: the positions whose outputs are used
+    targets: torch.Tensor  # [N] the targets at those positions, chunk by chunk (0 = padding)
+
+
+class SASRecPlus(SequentialRecommender):
+    r"""SASRec+ of the ELECRec paper: SASRec trained with full-softmax cross-entropy at every
+    position of one row per user. It is ELECRec's generator, which here also ranks (same
+    ``gen_*`` settings, data and padding switches).
+
+    NOTE:
+        Sequences are handled right-aligned, the most recent item at the last of
+        ``MAX_ITEM_LIST_LENGTH`` positions, with position ids counted from the left edge of that
+        window (``seq_alignment: reference``, as the authors' code and weights). With
+        ``seq_alignment: recbole`` position 0 is the first item, as in RecBole's SASRec.
+
+        ``gen_loss_on_padding`` (off by default) is the reference code's treatment of padded
+        positions: they enter the cross-entropy as item 0. With it off, padded positions cost
+        nothing and rows are encoded in length buckets (``length_bucket_rows``).
+    """
+
+    input_type = InputType.POINTWISE
+
+    ALIGNMENTS = ("reference", "recbole")
+    RANKING_CHUNK = 256  # rows encoded together when ranking
+
+    def __init__(self, config, dataset):
+        super().__init__(config, dataset)
+        self.check_config(config)
+
+        # load parameters info
+        self.gen_loss_weight = config["gen_loss_weight"]
+        self.seq_alignment = config["seq_alignment"]
+        self.gen_loss_on_padding = config["gen_loss_on_padding"]
+        self.length_bucket_rows = config["length_bucket_rows"]
+        # statistics of the last training step, read by the trainer
+        self.step_stats = {}
+
+        # define layers and initialize them
+        self.generator = SASRecNetwork.from_config(config, "gen", self.n_items, self.max_seq_length)
+        self.generator.apply(lambda m: init_weights(m, config["gen_initializer_range"]))
+
+    @classmethod
+    def check_config(cls, config):
+        """Reject out-of-range or inconsistent settings with one clear message."""
+        cls.one_of(config, "seq_alignment", cls.ALIGNMENTS)
+        cls.one_of(config, "shared_updates", SHARED_UPDATES)
+
+    @staticmethod
+    def one_of(config, key, allowed):
+        if config[key] not in allowed:
+            raise ValueError(f"{key} must be one of {list(allowed)}, got '{config[key]}'")
+
+    def twice_updated_parameters(self):
+        """With ``shared_updates: twice``, every parameter: the control for ELECRec's doubled
+        update of the weights its two networks share."""
+        return list(self.parameters())
+
+    # ------------------------------------------------------------------ sequence layout
+    def _right_align(self, seq, seq_len, width):
+        """RecBole's left-aligned rows [B L'] -> right-aligned in ``width`` columns, 0-padded left."""
+        src = torch.arange(seq.size(1) - width, seq.size(1), device=seq.device)
+        src = src.unsqueeze(0) - (seq.size(1) - seq_len).unsqueeze(1)  # [B W]
+        return seq.gather(1, src.clamp(min=0)) * (src >= 0)
+
+    def _position_ids(self, seq_len, width):
+        """Position ids of the last ``width`` columns of the ``max_seq_length`` window."""
+        pos = torch.arange(self.max_seq_length - width, self.max_seq_length, device=seq_len.device)
+        pos = pos.unsqueeze(0).expand(seq_len.size(0), -1)
+        if self.seq_alignment == "recbole":  # count from each sequence's first item
+            pos = (pos - (self.max_seq_length - seq_len).unsqueeze(1)).clamp(min=0)
+        return pos
+
+    def _encode(self, network, item_seq, position_ids):
+        return network(item_seq, position_ids, self.get_attention_mask(item_seq))  # [B W H]
+
+    def _training_sequences(self, item_seq, seq_len, pos_item, width):
+        """Right-aligned inputs and next-item targets at every position, [B width] each."""
+        # item_seq followed by the target: inputs are its first, targets its last `width` items
+        extended = F.pad(item_seq, (0, 1)).scatter(1, seq_len.unsqueeze(1), pos_item.unsqueeze(1))
+        extended = self._right_align(extended, seq_len + 1, width + 1)
+        inputs = extended[:, :-1]
+        targets = extended[:, 1:] * (inputs > 0)
+        return inputs, targets, self._position_ids(seq_len, width)
+
+    def _uses_padding(self):
+        """Whether padded positions take part in training (a reference quirk is on)."""
+        return self.gen_loss_on_padding
+
+    def training_rows(self, interaction):
+        """The batch laid out for training.
+
+        When padded positions take part, every position is scored: one chunk, the full window.
+        Otherwise rows are sorted by length and cut into chunks of ``length_bucket_rows``
+        (0: one chunk), each only as wide as its longest row, and real targets are scored.
+        """
+        item_seq = interaction[self.ITEM_SEQ]
+        seq_len = interaction[self.ITEM_SEQ_LEN]
+        pos_item = interaction[self.POS_ITEM_ID]
+        if self._uses_padding():
+            chunks = [self._training_sequences(item_seq, seq_len, pos_item, self.max_seq_length)]
+            masks = [torch.ones_like(chunks[0][1], dtype=torch.bool)]
+        else:
+            order = torch.argsort(seq_len)
+            size = self.length_bucket_rows or len(order)
+            chunks = [
+                self._training_sequences(item_seq[rows], seq_len[rows], pos_item[rows],
+                                         int(seq_len[rows].max()))
+                for rows in order.split(size)
+            ]
+            masks = [targets > 0 for _, targets, _ in chunks]
+        targets = torch.cat([t[m] for (_, t, _), m in zip(chunks, masks)])
+        return TrainingRows(chunks, masks, targets)
+
+    # ------------------------------------------------------------------ training
+    def generator_loss(self, rows):
+        """Next-item cross-entropy over the item table, a mean over the scored targets (padded
+        positions count as item 0 under ``gen_loss_on_padding``). Returns the loss and the
+        generator's log-probabilities over the item table, [N n_items]."""
+        hidden = torch.cat([self._encode(self.generator, inputs, positions)[mask]
+                            for (inputs, _, positions), mask in zip(rows.chunks, rows.masks)])
+        log_probs = (hidden @ self.generator.item_embedding.weight.t()).log_softmax(-1)
+        scored = rows.targets > 0
+        if self.gen_loss_on_padding:
+            scored = torch.ones_like(scored)
+        (divisor,) = global_divisor(scored.sum())  # a mean, also over a distributed batch
+        target_log_prob = log_probs.gather(1, rows.targets.unsqueeze(1)).squeeze(1)  # [N]
+        loss = -(target_log_prob * scored).sum() / divisor
+        self.step_stats = {"gen_loss": loss.detach()}
+        return loss, log_probs
+
+    def calculate_loss(self, interaction):
+        gen_loss, _ = self.generator_loss(self.training_rows(interaction))
+        return self.gen_loss_weight * gen_loss
+
+    # ------------------------------------------------------------------ ranking
+    @property
+    def ranker(self):
+        """The network that scores items."""
+        return self.generator
+
+    def forward(self, item_seq, item_seq_len):
+        """The ranking network's hidden state at the most recent item, [B H].
+
+        Rows are encoded in chunks of similar length, each only as wide as its longest row:
+        padding never changes a real position's state, so this only saves work.
+        """
+        order = torch.argsort(item_seq_len)
+        outputs = []
+        for rows in order.split(self.RANKING_CHUNK):
+            seq_len = item_seq_len[rows]
+            width = int(seq_len.max())
+            inputs = self._right_align(item_seq[rows], seq_len, width)
+            hidden = self._encode(self.ranker, inputs, self._position_ids(seq_len, width))
+            outputs.append(hidden[:, -1])
+        return torch.cat(outputs)[torch.argsort(order)]
+
+    def predict(self, interaction):
+        seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
+        test_item_emb = self.ranker.item_embedding(interaction[self.ITEM_ID])
+        return (seq_output * test_item_emb).sum(-1)  # [B]
+
+    def full_sort_predict(self, interaction):
+        seq_output = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
+        return seq_output @ self.ranker.item_embedding.weight.t()  # [B n_items]
