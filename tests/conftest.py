@@ -1,6 +1,7 @@
 """Shared fixtures: a small generated dataset in ELECRec's format, and isolated run directories."""
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -13,7 +14,34 @@ from recbole_elecrec.data.prepare import prepare
 from recbole_elecrec.quick_start import create_dataset
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# the authors' files for the paper checks (data/elecrec/Beauty.txt, checkpoints/*.pt): the folder
+# named in ELECREC_SHARED, else ../shared beside the repository
+SHARED_VARIABLE = "ELECREC_SHARED"
+SHARED = Path(os.environ.get(SHARED_VARIABLE) or REPO.parent / "shared")
+
+
+def needs_shared(*relative):
+    """Skip unless every file ``relative`` to SHARED exists; the reason names what is missing."""
+    missing = [str(SHARED / r) for r in relative if not (SHARED / r).is_file()]
+    return pytest.mark.skipif(bool(missing), reason=(
+        f"paper files not found: {', '.join(missing)} (set {SHARED_VARIABLE} to the folder that "
+        "holds data/elecrec/ and checkpoints/; default ../shared beside the repository)"))
+
+
+def pytest_report_header(config):
+    return f"paper files: {SHARED} ({SHARED_VARIABLE}; {'found' if SHARED.is_dir() else 'absent'})"
+
+
+# fixtures that train a model through the command line: every test using one is slow
+TRAINING_FIXTURES = {"elecrec_run", "sasrec_run"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 N_ITEMS = 60
 
 

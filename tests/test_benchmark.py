@@ -22,6 +22,7 @@ def run(spec, out, cwd, *args):
                            str(out), *args], capture_output=True, text=True, cwd=cwd)
 
 
+@pytest.mark.slow
 def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
     out = tmp_path / "out"
     result = run(SMOKE, out, tmp_path, "--jobs=2")
@@ -88,6 +89,7 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
         assert len(list(csv.DictReader(f))) == 3
 
 
+@pytest.mark.slow
 def test_a_failing_cell_is_recorded_and_the_others_run(tmp_path):
     spec = yaml.safe_load(SMOKE.read_text())
     spec["settings"]["data_path"] = str(SMOKE.parent / "data")
@@ -188,6 +190,7 @@ def children(pid):
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_a_killed_runner_stops_its_cells_and_keeps_their_state(tmp_path):
     spec = yaml.safe_load(SMOKE.read_text())

@@ -5,13 +5,13 @@ import sys
 
 import pytest
 
-from conftest import SHARED, make_model
+from conftest import SHARED, make_model, needs_shared
 from recbole_elecrec.data.prepare import PrepareError, prepare
 
 BEAUTY = SHARED / "data" / "elecrec" / "Beauty.txt"
 
 
-@pytest.mark.skipif(not BEAUTY.is_file(), reason="needs ../shared/data/elecrec/Beauty.txt")
+@needs_shared("data/elecrec/Beauty.txt")
 def test_prepare_beauty(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "recbole_elecrec.data", "prepare", "Beauty", "--source",

@@ -13,6 +13,8 @@ import ddp_worker
 from conftest import REPO, write_elecrec_file
 from recbole_elecrec.data.prepare import prepare
 
+pytestmark = pytest.mark.slow  # each test starts processes that train or evaluate
+
 
 def free_port():
     with socket.socket() as s:

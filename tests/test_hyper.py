@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
 
 TOY = ["--data_path=" + str(REPO / "benchmarks" / "data"),
@@ -10,6 +12,7 @@ TOY = ["--data_path=" + str(REPO / "benchmarks" / "data"),
        "--show_progress=False", "--gpu_id="]
 
 
+@pytest.mark.slow
 def test_two_trial_search(tmp_path):
     space = tmp_path / "space.hyper"
     space.write_text("sample_ratio choice [0.3,0.6]\n")

@@ -32,6 +32,7 @@ def test_larger_power_sharpens(method):
     assert sharp[2] > 0.9 > 0.6 > soft[2]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", GeneratorSampler.METHODS)
 def test_draws_over_many_blocks_follow_the_softmax(method):
     """A catalogue spanning several inverse-CDF blocks and a partial last block."""
