@@ -16,5 +16,5 @@ setup: $(VENV)/.installed  ## create .venv with everything installed
 run: setup  ## train and evaluate ELECRec on RecBole's bundled ml-100k
 	$(PY) run_recbole.py --model=ELECRec
 
-test: setup  ## the test suite (reads the paper data from ../shared when present)
+test: setup  ## the test suite (paper checks read ../shared or $$ELECREC_SHARED when present)
 	$(PY) -m pytest -q tests
