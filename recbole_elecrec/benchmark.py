@@ -1,4 +1,6 @@
-"""YAML-driven comparisons: models x datasets x seeds, each cell a ``run_recbole.py`` run.
+"""YAML benchmarks: models x datasets x seeds, each cell a ``python -m recbole_elecrec`` run.
+
+    python -m recbole_elecrec.benchmark benchmarks/smoke.yaml [--out results/smoke] [--jobs 2]
 
 A benchmark file::
 
@@ -22,10 +24,12 @@ benchmark resumes, and a cell cut off mid-training continues from its last valid
 others go on. From the cells come ``results.csv``, ``results.md`` and PNG plots.
 """
 
+import argparse
 import csv
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -37,8 +41,9 @@ from pathlib import Path
 import yaml
 from tqdm import tqdm
 
-RUN_SCRIPT = Path(__file__).resolve().parents[1] / "run_recbole.py"
-# the cells' run_recbole.py processes now running, stopped with the runner (stop_cells)
+# a cell's command, to which its settings are added: the installed package, wherever it runs from
+RUN_COMMAND = [sys.executable, "-m", "recbole_elecrec", "--show_progress=False"]
+# the cells' processes now running, stopped with the runner (stop_cells)
 _CELLS = {"processes": set(), "stopping": False, "lock": threading.RLock()}
 
 
@@ -123,8 +128,11 @@ def best_epoch(history, valid_metric, bigger=True):
 
 
 def run_cell(cell, out, env=None):
-    """Run one cell through run_recbole.py; returns its record (None once the runner stops)."""
+    """Run one cell in a process of its own; returns its record (None once the runner stops)."""
     name = cell_name(cell)
+    # the cell's full result (history, config); a stale one must not stand in for a failed run
+    result_file = out / "runs" / f"{name}.json"
+    result_file.unlink(missing_ok=True)
     config_file = out / "configs" / f"{name}.yaml"
     config_file.parent.mkdir(parents=True, exist_ok=True)
     # cells running at once must not share checkpoint names (RecBole's carry the second only)
@@ -136,23 +144,21 @@ def run_cell(cell, out, env=None):
         if _CELLS["stopping"]:
             return None
         proc = subprocess.Popen(
-            [sys.executable, str(RUN_SCRIPT), f"--model={cell['model']}",
-             f"--dataset={cell['dataset']}", f"--config_files={config_file}",
-             "--show_progress=False"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=out, env=env,
+            [*RUN_COMMAND, f"--model={cell['model']}", f"--dataset={cell['dataset']}",
+             f"--config_files={config_file}", f"--result_file={result_file}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=out, env=env,
         )
         _CELLS["processes"].add(proc)
     with proc:
-        stdout, stderr = proc.communicate()
+        _, stderr = proc.communicate()
     with _CELLS["lock"]:  # stop_cells iterates the set
         _CELLS["processes"].discard(proc)
     record = {**cell, "wall_seconds": round(time.time() - start, 1), "hardware": hardware()}
-    lines = stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
+    if proc.returncode != 0 or not result_file.is_file():
         errors = [l for l in stderr.splitlines() if l.strip()]
         record.update(status="failed", error=errors[-1] if errors else f"exit {proc.returncode}")
         return record
-    result = json.loads(lines[-1])
+    result = json.loads(result_file.read_text(encoding="utf-8"))
     # a cell continued from its training_state: add the training time of the runs before
     record["wall_seconds"] = round(record["wall_seconds"] + result["resumed_seconds"], 1)
     history = result.pop("history")
@@ -223,6 +229,29 @@ def run_benchmark(spec_path, out=None, summaries_only=False, jobs=1):
         note = (yaml.safe_load(f) or {}).get("note")
     write_summaries(records, out, published, note)
     return records
+
+
+def main(argv=None):
+    """The command line: run a benchmark file, then print how many cells finished."""
+    parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.benchmark",
+                                     description="Run a YAML benchmark: models x datasets x seeds.")
+    parser.add_argument("spec", help="benchmark YAML file")
+    parser.add_argument("--out", help="output folder (default: results/<spec name>/)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="cells run at once (default 1; each gets cores / jobs threads)")
+    parser.add_argument("--summaries_only", action="store_true",
+                        help="run nothing; rewrite the tables and plots from the finished cells")
+    args = parser.parse_args(argv)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop_cells)
+    try:
+        records = run_benchmark(args.spec, args.out, args.summaries_only, args.jobs)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    failed = sum(r["status"] != "ok" for r in records)
+    print(f"{len(records) - failed} cells ok, {failed} failed")
+    return 0
 
 
 def _metric_names(records):
@@ -388,3 +417,7 @@ def plot(records, metrics, out):
         fig.tight_layout()
         fig.savefig(out / f"curves_{dataset}.png", dpi=100)
         plt.close(fig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,9 +1,12 @@
-"""Command line of ``run_recbole.py``: train and evaluate ELECRec or any RecBole model."""
+"""Command line of ``run_recbole.py`` and ``python -m recbole_elecrec``: train and evaluate ELECRec
+or any RecBole model. The last stdout line is a short JSON summary; the full result (with the
+epoch history and the config) goes to a JSON file beside the run's log."""
 
 import argparse
 import json
 import sys
 import warnings
+from pathlib import Path
 
 from recbole_elecrec.data.prepare import PrepareError
 from recbole_elecrec.quick_start import evaluate_checkpoint, run
@@ -32,6 +35,8 @@ def parse_args(argv):
                         help="evaluate one of the ELECRec authors' released .pt state_dicts")
     parser.add_argument("--save_checkpoint",
                         help="with --reference_checkpoint: also save it as a RecBole checkpoint")
+    parser.add_argument("--result_file",
+                        help="also write the full result (history, config) to this JSON file")
     return parser.parse_known_args(argv)
 
 
@@ -39,6 +44,24 @@ def quiet_recbole_warnings():
     """RecBole 1.2.1 calls APIs that current torch and pandas deprecate, once per epoch or column."""
     warnings.filterwarnings("ignore", message=r".*torch\.cuda\.amp\.GradScaler", category=FutureWarning)
     warnings.filterwarnings("ignore", message=r".*chained assignment", category=FutureWarning)
+
+
+# the stdout line: what a script compares runs by; the rest stays in the result file
+SUMMARY_KEYS = ("model", "dataset", "best_valid", "test", "train_seconds", "resumed_seconds",
+                "checkpoint", "peak_rss_mb", "device")
+
+
+def save_result(result, result_file=None):
+    """Write the full result beside the run's log (same stem, .json) and to ``result_file``;
+    returns the short summary for stdout, naming the file that holds the rest."""
+    beside_log = Path(result["log_file"]).with_suffix(".json")
+    paths = [Path(result_file), beside_log] if result_file else [beside_log]
+    text = json.dumps(result, indent=1, default=str)  # str() for the Config's enums and devices
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    summary = {key: result[key] for key in SUMMARY_KEYS if key in result}
+    return {**summary, "result_file": str(paths[0])}
 
 
 def main(argv=None):
@@ -64,5 +87,5 @@ def main(argv=None):
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"error: {message}", file=sys.stderr)
         return 2
-    print(json.dumps(result, default=str))  # str() for the Config's enums and devices
+    print(json.dumps(save_result(result, args.result_file)))
     return 0

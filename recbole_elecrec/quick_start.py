@@ -5,6 +5,7 @@ these functions mirror its API for ELECRec and every built-in model.
 """
 
 import logging
+import os
 import resource
 import time
 from pathlib import Path
@@ -80,6 +81,13 @@ def build(model=None, dataset=None, config_file_list=None, config_dict=None):
     return config, trainer, (train_data, valid_data, test_data)
 
 
+def log_file():
+    """This process's RecBole log file, relative to the working directory (None before
+    ``init_logger``): a run's full result is written beside it."""
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.FileHandler)]
+    return os.path.relpath(handlers[0].baseFilename) if handlers else None
+
+
 def run(model=None, dataset=None, config_file_list=None, config_dict=None, saved=True, nproc=1,
         world_size=-1, ip="localhost", port="5678", group_offset=0):
     """Train with early stopping on ``valid_metric``, then evaluate the best model on test.
@@ -135,6 +143,7 @@ def _train_and_test(model, dataset, config_file_list, config_dict, saved):
         "checkpoint": trainer.saved_model_file if saved else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "device": str(config["device"]),
+        "log_file": log_file(),
         "history": trainer.history,
         "config": dict(config.final_config_dict),
     }
@@ -177,6 +186,8 @@ def evaluate_checkpoint(path, model=None, dataset=None, config_file_list=None,
         "best_valid": dict(trainer.evaluate(valid_data, load_best_model=False)),
         "test": dict(trainer.evaluate(test_data, load_best_model=False)),
         "checkpoint": str(save_as or path),
+        "log_file": log_file(),
+        "config": dict(config.final_config_dict),
     }
 
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from conftest import REPO, TINY, last_json, run_cli
+from conftest import REPO, TINY, full_result, last_json, run_cli
 
 
 def test_elecrec_one_epoch(elecrec_run):
@@ -20,11 +20,27 @@ def test_elecrec_one_epoch(elecrec_run):
     assert (cwd / out["checkpoint"]).is_file()
 
 
+def test_last_line_is_short_and_the_result_file_beside_the_log_has_the_rest(elecrec_run):
+    cwd, out, result = elecrec_run
+    assert len(result.stdout.strip().splitlines()[-1]) < 2048
+    assert "history" not in out and "config" not in out
+    log = next((cwd / "log" / "ELECRec").glob("*.log"))
+    assert cwd / out["result_file"] == log.with_suffix(".json")
+    full = full_result(cwd, out)
+    assert len(full["history"]) == 1 and "gen_loss" in full["history"][0]
+    assert full["config"]["model"] == "ELECRec" and full["config"]["epochs"] == 1
+    summary = {key: value for key, value in out.items() if key != "result_file"}
+    assert {key: full[key] for key in summary} == summary
+
+
 def test_eval_only_reproduces_the_test_metrics(elecrec_run, data_path):
     cwd, out, _ = elecrec_run
     again = last_json(run_cli(cwd, "--model=ELECRec", "--dataset=tiny", f"--data_path={data_path}",
-                              "--eval_only", f"--checkpoint={out['checkpoint']}", *TINY))
+                              "--eval_only", f"--checkpoint={out['checkpoint']}",
+                              "--result_file=eval/result.json", *TINY))
     assert again["test"] == out["test"] and again["best_valid"] == out["best_valid"]
+    assert again["result_file"] == "eval/result.json"
+    assert full_result(cwd, again)["config"]["dataset"] == "tiny"
 
 
 def test_load_data_and_model(elecrec_run, data_path, monkeypatch):
