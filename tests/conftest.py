@@ -114,6 +114,11 @@ def last_json(result):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def full_result(cwd, summary):
+    """The full result (history, config) of a run whose stdout summary is ``summary``."""
+    return json.loads((Path(cwd) / summary["result_file"]).read_text())
+
+
 @pytest.fixture(scope="session")
 def elecrec_run(data_path, tmp_path_factory):
     cwd = tmp_path_factory.mktemp("run")

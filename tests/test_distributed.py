@@ -10,7 +10,7 @@ import torch
 import torch.multiprocessing as mp
 
 import ddp_worker
-from conftest import REPO, write_elecrec_file
+from conftest import REPO, full_result, write_elecrec_file
 from recbole_elecrec.data.prepare import prepare
 
 pytestmark = pytest.mark.slow  # each test starts processes that train or evaluate
@@ -64,13 +64,15 @@ def test_two_process_training_run_saves_a_loadable_model(tmp_path):
     toy = ["--dataset=toy", f"--data_path={REPO / 'benchmarks' / 'data'}",
            "--load_col={'inter': ['user_id', 'item_id', 'timestamp']}", "--show_progress=False",
            "--gpu_id="]
+    # as a module: the spawned processes start from recbole_elecrec.__main__
     trained = subprocess.run(
-        [sys.executable, str(REPO / "run_recbole.py"), "--model=ELECRec", "--epochs=2",
+        [sys.executable, "-m", "recbole_elecrec", "--model=ELECRec", "--epochs=2",
          "--nproc=2", f"--port={free_port()}", *toy], capture_output=True, text=True, cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr[-3000:]
     out = json.loads(trained.stdout.strip().splitlines()[-1])
-    assert out["config"]["ddp_backend"] is None and out["device"] == "cpu"
-    assert len(out["history"]) == 2
+    full = full_result(tmp_path, out)
+    assert full["config"]["ddp_backend"] is None and out["device"] == "cpu"
+    assert len(full["history"]) == 2
     again = subprocess.run(
         [sys.executable, str(REPO / "run_recbole.py"), "--model=ELECRec", "--eval_only",
          f"--checkpoint={out['checkpoint']}", *toy], capture_output=True, text=True, cwd=tmp_path)
