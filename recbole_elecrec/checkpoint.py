@@ -39,3 +39,50 @@ def read_checkpoint(path):
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise ValueError(f"{path} is not a RecBole checkpoint (no 'state_dict' entry)")
     return checkpoint
+
+
+# settings a continued run may change, as they cannot make it differ from an uninterrupted run
+# with the new values: where files go, what is shown, where it runs, and how long training goes on
+# (the epochs so far are the same under any epochs and stopping_step)
+RESUMABLE_CHANGES = frozenset({
+    "checkpoint_dir", "training_state", "show_progress", "state", "loss_decimal_place",
+    "metric_decimal_place", "log_wandb", "wandb_project", "save_dataset", "dataset_save_path",
+    "save_dataloaders", "dataloaders_save_path", "gpu_id", "use_gpu", "device", "worker",
+    "eval_batch_size", "single_spec", "local_rank", "nproc", "world_size", "ip", "port", "offset",
+    "ddp_backend", "epochs", "stopping_step",
+})
+
+
+def changed_settings(saved, current):
+    """``{key: (saved value, current value)}`` for the training-relevant settings that differ."""
+    saved, current = saved.final_config_dict, current.final_config_dict
+    missing = "(unset)"
+    return {
+        key: (saved.get(key, missing), current.get(key, missing))
+        for key in sorted((set(saved) | set(current)) - RESUMABLE_CHANGES)
+        if saved.get(key, missing) != current.get(key, missing)
+    }
+
+
+def read_training_state(path, config, model):
+    """The training state in ``path``, refused unless it continues this very run.
+
+    It must hold the same model, dataset and training-relevant settings (a resumed optimizer
+    would silently keep the old learning rate), fit ``model``, and its best model must still exist.
+    """
+    state = read_checkpoint(path)
+    if "best_model_file" not in state:
+        raise ValueError(f"{path} is not a training_state file (a plain RecBole checkpoint?)")
+    saved = state["config"]
+    if (saved["model"], saved["dataset"]) != (config["model"], config["dataset"]):
+        raise ValueError(f"{path} continues {saved['model']} on {saved['dataset']}, not "
+                         f"{config['model']} on {config['dataset']}")
+    changed = changed_settings(saved, config)
+    if changed:
+        raise ValueError(f"{path} continues a run with other settings: " + "; ".join(
+            f"{key} {before!r} there, {now!r} now" for key, (before, now) in changed.items()))
+    if state["best_valid_result"] is not None and not Path(state["best_model_file"]).is_file():
+        raise ValueError(f"{path} continues a run whose best model "
+                         f"{state['best_model_file']} is gone")
+    check_fit(model, state["state_dict"], path)
+    return state

@@ -8,7 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from recbole_elecrec.data.prepare import PrepareError
+from recbole_elecrec.files import check_writable_dir
 from recbole_elecrec.quick_start import evaluate_checkpoint, run
 
 
@@ -17,9 +17,12 @@ def parse_args(argv):
         description="Train and evaluate ELECRec or any RecBole model. Other RecBole settings "
         "pass through as --key=value (e.g. --epochs=5 --gpu_id=0).",
     )
-    parser.add_argument("--model", "-m", default="ELECRec", help="ELECRec or a RecBole model name")
-    parser.add_argument("--dataset", "-d", default="ml-100k",
-                        help="dataset name (default: RecBole's bundled ml-100k)")
+    parser.add_argument("--model", "-m",
+                        help="ELECRec or a RecBole model name (default: ELECRec; with --eval_only, "
+                        "the checkpoint's)")
+    parser.add_argument("--dataset", "-d",
+                        help="dataset name (default: RecBole's bundled ml-100k; with --eval_only, "
+                        "the checkpoint's)")
     parser.add_argument("--config_files", help="YAML config files, separated by spaces")
     parser.add_argument("--nproc", type=int, default=1, help="training processes on this node")
     parser.add_argument("--world_size", type=int, default=-1,
@@ -38,6 +41,15 @@ def parse_args(argv):
     parser.add_argument("--result_file",
                         help="also write the full result (history, config) to this JSON file")
     return parser.parse_known_args(argv)
+
+
+def error_message(error):
+    """One line for an input error (``str(KeyError)`` adds quotes; OSError names its file)."""
+    if isinstance(error, KeyError) and error.args:
+        return error.args[0]
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    return " ".join(str(error).split())
 
 
 def quiet_recbole_warnings():
@@ -64,6 +76,16 @@ def save_result(result, result_file=None):
     return {**summary, "result_file": str(paths[0])}
 
 
+def check_passthrough(args):
+    """RecBole's Config silently drops what is not ``--key=value`` (``--epochs 5`` trains 300)."""
+    for arg in args:
+        if not arg.startswith("--") or arg.count("=") != 1:
+            raise ValueError(f"unrecognized argument '{arg}': settings are --key=value")
+        if arg.startswith("--source="):
+            raise ValueError("--source is an option of 'python -m recbole_elecrec.data prepare "
+                             "NAME --source PATH', which prepares a paper dataset from a local copy")
+
+
 def main(argv=None):
     quiet_recbole_warnings()
     args, passthrough = parse_args(sys.argv[1:] if argv is None else argv)
@@ -71,6 +93,9 @@ def main(argv=None):
     sys.argv = [sys.argv[0]] + passthrough
     config_files = args.config_files.split() if args.config_files else None
     try:
+        check_passthrough(passthrough)
+        if args.result_file:
+            check_writable_dir(Path(args.result_file).parent, "result_file")
         if args.reference_checkpoint:
             result = evaluate_checkpoint(args.reference_checkpoint, args.model, args.dataset,
                                          config_files, reference=True,
@@ -80,12 +105,11 @@ def main(argv=None):
                 raise ValueError("--eval_only needs --checkpoint=PATH")
             result = evaluate_checkpoint(args.checkpoint, args.model, args.dataset, config_files)
         else:
-            result = run(args.model, args.dataset, config_files, nproc=args.nproc,
-                         world_size=args.world_size, ip=args.ip, port=args.port,
+            result = run(args.model or "ELECRec", args.dataset or "ml-100k", config_files,
+                         nproc=args.nproc, world_size=args.world_size, ip=args.ip, port=args.port,
                          group_offset=args.group_offset)
-    except (ValueError, KeyError, FileNotFoundError, PrepareError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"error: {message}", file=sys.stderr)
+    except (ValueError, KeyError, OSError) as error:
+        print(f"error: {error_message(error)}", file=sys.stderr)
         return 2
     print(json.dumps(save_result(result, args.result_file)))
     return 0

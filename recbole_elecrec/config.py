@@ -1,12 +1,19 @@
 """RecBole's Config, extended with this package's models and property files."""
 
+import math
+import numbers
 import os
+import sys
 from pathlib import Path
 
+import yaml
 from recbole.config import Config as RecBoleConfig
+from recbole.evaluator.register import metrics_dict
 from recbole.utils import ModelType
 
 from recbole_elecrec.distributed import init_process_group
+from recbole_elecrec.files import check_writable_dir
+from recbole_elecrec.trainer import HISTORY_MASKS
 from recbole_elecrec.utils import get_model
 
 PROPERTIES = Path(__file__).resolve().parent / "properties"
@@ -18,7 +25,39 @@ class Config(RecBoleConfig):
     Resolution order, low to high: RecBole's own property files; ``properties/overall.yaml``;
     ``properties/model/<model>.yaml``; ``properties/dataset/<dataset>.yaml``; config files; config
     dict; ``--key=value`` on the command line.
+
+    Every setting is checked as the config is built (types, ranges, metrics, the paths a run
+    writes to), so a bad one is refused, with one line naming it, before anything is written.
     """
+
+    def _load_config_files(self, file_list):
+        settings = {}
+        for file in file_list or []:
+            settings.update(self._load_config_file(file))
+        return settings
+
+    def _load_config_file(self, file):
+        try:
+            settings = yaml.load(Path(file).read_text(encoding="utf-8"), Loader=self.yaml_loader)
+        except OSError as error:
+            raise ValueError(f"config_files: cannot read {file} ({error.strerror})") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"config_files: {file} is not UTF-8 text") from None
+        except yaml.YAMLError as error:
+            raise ValueError(f"config_files: {file} is not valid YAML ({yaml_problem(error)})") \
+                from None
+        if settings is not None and not isinstance(settings, dict):
+            raise ValueError(f"config_files: {file} holds no 'key: value' settings")
+        return settings or {}
+
+    def _load_cmd_line(self):
+        # RecBole raises a SyntaxError for a key given twice with different values
+        seen = {}
+        for arg in sys.argv[1:]:
+            key, _, value = arg.partition("=")
+            if arg.startswith("--") and seen.setdefault(key, value) != value:
+                raise ValueError(f"{key} is given twice, as '{seen[key]}' and '{value}'")
+        return super()._load_cmd_line()
 
     def _get_model_and_dataset(self, model, dataset):
         model = model or self.external_config_dict.get("model")
@@ -26,11 +65,13 @@ class Config(RecBoleConfig):
             raise ValueError("no model given: pass --model=NAME (ELECRec or any RecBole model)")
         if isinstance(model, str):
             model = get_model(model)
+        if dataset is None and "dataset" not in self.external_config_dict:
+            raise ValueError("no dataset given: pass --dataset=NAME")
         return super()._get_model_and_dataset(model, dataset)
 
     def _load_internal_config_dict(self, model, model_class, dataset):
         super()._load_internal_config_dict(model, model_class, dataset)
-        # a model's YAML files: its base classes' first (SASRecPlus reads ELECRec.yaml, then its own)
+        # a model's YAML files: its base classes' first (ELECRec reads SASRecPlus.yaml, then its own)
         model_files = [PROPERTIES / "model" / f"{cls.__name__}.yaml"
                        for cls in reversed(model_class.__mro__)]
         for path in (
@@ -69,4 +110,108 @@ class Config(RecBoleConfig):
             and "train_neg_sample_args" not in self.external_config_dict
         ):
             final["train_neg_sample_args"] = None
+        # checked before RecBole compares or formats them
+        check_types(self.external_config_dict, self.internal_config_dict)
+        check_metrics(final)
         super()._set_default_parameters()
+        check_settings(self)
+
+
+def yaml_problem(error):
+    """A YAML error in one line: what and where."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return f"{problem} at line {mark.line + 1}" if mark else problem
+
+
+def is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_integer(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_types(given, defaults):
+    """A setting whose default is a number or a boolean must be given one.
+
+    RecBole keeps a command-line value it cannot evaluate ('abc', 'nan') as a string, which
+    fails later with a traceback or, compared as text, silently.
+    """
+    for key, value in given.items():
+        default = defaults.get(key)
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ValueError(f"{key} must be True or False, got '{value}'")
+        elif is_number(default) and not is_number(value):
+            raise ValueError(f"{key} must be a finite number, got '{value}'")
+
+
+def check_metrics(final):
+    """``metrics`` must name RecBole metrics and ``topk`` hold positive integers."""
+    metrics = final["metrics"]
+    for metric in [metrics] if isinstance(metrics, str) else metrics or []:
+        if str(metric).lower() not in metrics_dict:
+            raise ValueError(f"metrics: unknown metric '{metric}' (RecBole's: "
+                             f"{', '.join(sorted(metrics_dict))})")
+    topk = final["topk"]
+    for k in [topk] if not isinstance(topk, list) else topk:
+        if not is_integer(k) or k <= 0:
+            raise ValueError(f"topk must be a positive integer or a list of them, got '{topk}'")
+
+
+def metric_names(config):
+    """The names evaluation reports (``hit@10``, ``gauc``): what ``valid_metric`` may be."""
+    names = []
+    for metric in (m.lower() for m in config["metrics"]):
+        needs = metrics_dict[metric].metric_need
+        if "rec.topk" in needs or "rec.items" in needs:
+            names += [f"{metric}@{k}" for k in config["topk"]]
+        else:
+            names.append(metric)
+    return names
+
+
+POSITIVE_INTEGERS = ("epochs", "train_batch_size", "eval_batch_size", "MAX_ITEM_LIST_LENGTH")
+INTEGERS = ("seed", "eval_step", "stopping_step", "worker")
+
+
+def check_ranges(config):
+    for key in POSITIVE_INTEGERS + INTEGERS:
+        value = config[key]
+        if value is not None and not is_integer(value):
+            raise ValueError(f"{key} must be an integer, got '{value}'")
+    for key in POSITIVE_INTEGERS:
+        if config[key] is not None and config[key] <= 0:
+            raise ValueError(f"{key} must be positive, got {config[key]}")
+    if not config["learning_rate"] > 0:
+        raise ValueError(f"learning_rate must be positive, got {config['learning_rate']}")
+    if not config["weight_decay"] >= 0:
+        raise ValueError(f"weight_decay must be >= 0, got {config['weight_decay']}")
+
+
+def check_paths(config):
+    """The places a run writes to: creatable and writable, checked without creating them."""
+    check_writable_dir(config["checkpoint_dir"], "checkpoint_dir")
+    state = config["training_state"]
+    if state:
+        if Path(state).exists() and not Path(state).is_file():
+            raise ValueError(f"training_state: {state} is not a file")
+        check_writable_dir(Path(state).parent, "training_state")
+
+
+def check_settings(config):
+    """Refuse bad settings while nothing is loaded or written yet."""
+    check_ranges(config)
+    allowed = metric_names(config)
+    if str(config["valid_metric"]).lower() not in allowed:
+        raise ValueError(f"valid_metric must be one of {allowed} (from metrics and topk), got "
+                         f"'{config['valid_metric']}'")
+    if config["history_mask"] not in HISTORY_MASKS:
+        raise ValueError(
+            f"history_mask must be one of {list(HISTORY_MASKS)}, got '{config['history_mask']}'"
+        )
+    check = getattr(config.model_class, "check_config", None)
+    if check is not None:
+        check(config)
+    check_paths(config)

@@ -7,6 +7,8 @@ these functions mirror its API for ELECRec and every built-in model.
 import logging
 import os
 import resource
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,65 +19,99 @@ import yaml
 from recbole.data import create_dataset as recbole_create_dataset
 from recbole.data import data_preparation
 from recbole.utils import init_logger, init_seed, set_color
+from recbole.utils.url import download_url, extract_zip, rename_atomic_files
 
 import recbole
-from recbole_elecrec.checkpoint import load_state, read_checkpoint
-from recbole_elecrec.config import Config
+from recbole_elecrec.checkpoint import load_state, read_checkpoint, read_training_state
+from recbole_elecrec.config import Config, check_settings  # noqa: F401 (its home before Config)
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
 from recbole_elecrec.data.prepare import PAPER_DATASETS, ensure_prepared
-from recbole_elecrec.model import ELECRec
+from recbole_elecrec.files import atomic_path, check_writable_dir
+from recbole_elecrec.model import SASRecPlus
 from recbole_elecrec.reference import convert_reference_state, read_reference_state
-from recbole_elecrec.trainer import HISTORY_MASKS
 from recbole_elecrec.utils import get_model, get_trainer, uses_history_dataset
 
 RECBOLE_URLS = Path(recbole.__file__).parent / "properties" / "dataset" / "url.yaml"
 
 
-def check_settings(config):
-    """Reject bad settings before anything is loaded or written."""
-    if config["history_mask"] not in HISTORY_MASKS:
+def ensure_dataset(config):
+    """Make the dataset's atomic file exist: a paper dataset is prepared, one of RecBole's
+    downloaded, anything else refused."""
+    name, data_dir = config["dataset"], Path(config["data_path"])
+    if (data_dir / f"{name}.inter").is_file():
+        return
+    if name in PAPER_DATASETS:
+        ensure_prepared(name, data_dir)
+        return
+    urls = yaml.safe_load(RECBOLE_URLS.read_text()) or {}
+    if name not in urls:
         raise ValueError(
-            f"history_mask must be one of {list(HISTORY_MASKS)}, got '{config['history_mask']}'"
+            f"unknown dataset '{name}': {data_dir / (name + '.inter')} does not exist "
+            f"(paper datasets: {', '.join(PAPER_DATASETS)}; or RecBole's ml-100k)"
         )
-    check = getattr(get_model(config["model"]), "check_config", None)
-    if check is not None:
-        check(config)
+    download_dataset(name, urls[name], data_dir)
+
+
+def download_dataset(name, url, data_dir):
+    """RecBole's dataset ``name`` into ``data_dir``, whole or not at all.
+
+    Done here rather than by RecBole's dataset class, which leaves partial files and a traceback
+    when the download fails.
+    """
+    check_writable_dir(data_dir, "data_path")
+    with tempfile.TemporaryDirectory(prefix=f"{name}-") as workdir:
+        try:
+            archive = download_url(url, workdir)
+            extract_zip(archive, workdir)
+            os.unlink(archive)
+            rename_atomic_files(workdir, Path(archive).stem, name)
+        except Exception as error:  # urllib, http.client and zipfile raise many kinds
+            raise ValueError(
+                f"could not download dataset '{name}' from {url} "
+                f"({getattr(error, 'reason', error)}); without network, put its atomic files "
+                f"({name}.inter, ...) into {data_dir}"
+            ) from None
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # the .inter file last: its presence means the dataset is complete
+        for file in sorted(Path(workdir).iterdir(), key=lambda f: f.suffix == ".inter"):
+            with atomic_path(data_dir / file.name) as partial:
+                shutil.copyfile(file, partial)
 
 
 def create_dataset(config):
-    """The model's dataset; a missing paper dataset is prepared first."""
-    name, data_dir = config["dataset"], Path(config["data_path"])
-    ensure_prepared(name, data_dir)
-    if not (data_dir / f"{name}.inter").is_file():
-        known = yaml.safe_load(RECBOLE_URLS.read_text()) or {}
-        if name not in known:
-            raise ValueError(
-                f"unknown dataset '{name}': {data_dir / (name + '.inter')} does not exist "
-                f"(paper datasets: {', '.join(PAPER_DATASETS)}; or RecBole's ml-100k)"
-            )
-    if issubclass(get_model(config["model"]), ELECRec):
+    """The model's dataset; a missing one is prepared or downloaded first."""
+    ensure_dataset(config)
+    if issubclass(get_model(config["model"]), SASRecPlus):
         return ELECRecDataset(config)
     if uses_history_dataset(config):
         return HistorySequentialDataset(config)
     return recbole_create_dataset(config)
 
 
-def build(model=None, dataset=None, config_file_list=None, config_dict=None):
-    """Config, data loaders, model and trainer, ready to fit or evaluate."""
+def build(model=None, dataset=None, config_file_list=None, config_dict=None, load_weights=None):
+    """Config, data loaders, model and trainer, ready to fit or evaluate.
+
+    Every input is checked before the log, tensorboard and checkpoint folders are created: the
+    settings (by ``Config``), the data, a training_state to continue, and the weights that
+    ``load_weights(model, train_dataset)`` puts into the model.
+    """
     config = Config(model=model, dataset=dataset, config_file_list=config_file_list,
                     config_dict=config_dict)
-    check_settings(config)
     init_seed(config["seed"], config["reproducibility"])
     data = create_dataset(config)
     train_data, valid_data, test_data = data_preparation(config, data)
-    # the log file is opened only once the input has proven readable
+    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
+    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    if load_weights is not None:
+        load_weights(model, train_data._dataset)
+    state = config["training_state"]
+    if state and Path(state).is_file():
+        read_training_state(state, config, model)
+
     init_logger(config)
     logger = logging.getLogger()
     logger.info(config)
     logger.info(data)
-
-    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
-    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
     logger.info(model)
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     return config, trainer, (train_data, valid_data, test_data)
@@ -96,17 +132,34 @@ def run(model=None, dataset=None, config_file_list=None, config_dict=None, saved
     ``world_size`` in all (several nodes: one call per node, with ``group_offset`` = the number
     of processes on the nodes before it); rank 0 returns the result.
     """
+    check_processes(nproc, world_size, group_offset, port)
     if nproc == 1 and world_size <= 0:
         return _train_and_test(model, dataset, config_file_list, config_dict, saved)
-    # settle bad settings here, once, rather than in every process
-    check_settings(Config(model=model, dataset=dataset, config_file_list=config_file_list,
-                          config_dict=config_dict))
+    # settle bad input here, once, rather than in every process
+    config = Config(model=model, dataset=dataset, config_file_list=config_file_list,
+                    config_dict=config_dict)
+    if config["training_state"]:
+        raise ValueError("training_state works in single-process runs only (not with --nproc)")
+    ensure_dataset(config)
     shared = {**(config_dict or {}), "world_size": nproc if world_size == -1 else world_size,
               "ip": ip, "port": port, "nproc": nproc, "offset": group_offset}
     queue = mp.get_context("spawn").SimpleQueue()
     mp.spawn(_run_rank, args=(model, dataset, config_file_list, shared, saved, queue),
              nprocs=nproc, join=True)
     return None if queue.empty() else queue.get()
+
+
+def check_processes(nproc, world_size, group_offset, port):
+    """The process layout of a run, refused before any process starts."""
+    if nproc < 1:
+        raise ValueError(f"nproc must be >= 1, got {nproc}")
+    if group_offset < 0:
+        raise ValueError(f"group_offset must be >= 0, got {group_offset}")
+    if world_size != -1 and world_size < nproc + group_offset:
+        raise ValueError(f"world_size must be -1 (= nproc) or >= nproc + group_offset "
+                         f"({nproc + group_offset}), got {world_size}")
+    if not str(port).isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"port must be a TCP port number, got '{port}'")
 
 
 def _run_rank(local_rank, model, dataset, config_file_list, config_dict, saved, queue):
@@ -154,30 +207,42 @@ def evaluate_checkpoint(path, model=None, dataset=None, config_file_list=None,
     """Evaluate saved weights on the validation and test splits.
 
     ``path`` is a RecBole checkpoint, or with ``reference=True`` one of the ELECRec authors'
-    released state_dicts. ``save_as`` also writes the loaded model as a RecBole checkpoint.
+    released state_dicts. Without ``model`` and ``dataset`` a RecBole checkpoint is evaluated
+    with the model and dataset (and data_path) it was trained on. ``save_as`` also writes the
+    loaded model as a RecBole checkpoint (a new file).
     """
+    if save_as:
+        if Path(save_as).exists():
+            raise ValueError(f"save_checkpoint: {save_as} exists; not replacing it")
+        check_writable_dir(Path(save_as).parent, "save_checkpoint")
     if reference:
         state = read_reference_state(path)
         model = model or "ELECRec"
         if model != "ELECRec":
             raise ValueError(f"a reference checkpoint holds an ELECRec model, not {model}")
+
+        def load_weights(net, train_dataset):
+            net.load_state_dict(convert_reference_state(state, net, train_dataset, path),
+                                strict=False)
     else:
         checkpoint = read_checkpoint(path)
         saved_config = checkpoint.get("config")
         if saved_config is not None:
+            if model is None and dataset is None:  # RecBole joined data_path and the dataset
+                config_dict = {"data_path": str(Path(saved_config["data_path"]).parent),
+                               **(config_dict or {})}
             model = model or saved_config["model"]
             dataset = dataset or saved_config["dataset"]
             if saved_config["model"] != model:
                 raise ValueError(f"{path} holds a {saved_config['model']} model, not {model}")
+
+        def load_weights(net, _train_dataset):
+            load_state(net, checkpoint["state_dict"], path)
+            net.load_other_parameter(checkpoint.get("other_parameter"))
+
     config, trainer, (train_data, valid_data, test_data) = build(
-        model, dataset, config_file_list, config_dict
+        model, dataset, config_file_list, config_dict, load_weights
     )
-    if reference:
-        state = convert_reference_state(state, trainer.model, train_data._dataset, path)
-        trainer.model.load_state_dict(state, strict=False)
-    else:
-        load_state(trainer.model, checkpoint["state_dict"], path)
-        trainer.model.load_other_parameter(checkpoint.get("other_parameter"))
     if save_as:
         trainer._save_checkpoint(-1, saved_model_file=str(save_as))
     return {

@@ -4,19 +4,21 @@
     python -m recbole_elecrec.recommend --checkpoint=saved/ELECRec-X.pth --input sequences.txt
 
 Works for any sequential model saved by RecBole or this package. Input sequences hold raw item
-tokens (as in the dataset's atomic file), oldest first; output is one JSON line per sequence.
+tokens (as in the dataset's atomic file), oldest first; output is one JSON line per sequence,
+printed once every sequence has been answered (a bad one prints nothing).
 """
 
 import argparse
 import json
 import sys
 import warnings
+from pathlib import Path
 
 import torch
 from recbole.data.interaction import Interaction
 from recbole.utils import ModelType
 
-from recbole_elecrec.cli import quiet_recbole_warnings
+from recbole_elecrec.cli import error_message, quiet_recbole_warnings
 from recbole_elecrec.quick_start import load_data_and_model
 
 
@@ -37,24 +39,24 @@ class Recommender:
         config, model, dataset, *_ = load_data_and_model(path)
         return cls(model, dataset, config)
 
-    def _ids(self, items, skip_unknown):
-        ids = []
-        for token in items:
-            token = str(token)
-            if token in self.token_ids and self.token_ids[token] != 0:
-                ids.append(self.token_ids[token])
+    def known_items(self, items, skip_unknown=False):
+        """The tokens of ``items`` the model knows; an unknown one is an error, or skipped."""
+        known = []
+        for token in map(str, items):
+            if self.token_ids.get(token, 0) != 0:
+                known.append(token)
             elif skip_unknown:
                 warnings.warn(f"skipping unknown item token '{token}'")
             else:
                 raise ValueError(f"unknown item token '{token}' (not in the training data)")
-        if not ids:
+        if not known:
             raise ValueError("the sequence holds no known item")
-        return ids
+        return known
 
     @torch.no_grad()
     def recommend(self, items, k=10, exclude_seen=True, skip_unknown=False):
         """Top-``k`` ``(token, score)`` pairs after the sequence ``items`` (oldest first)."""
-        ids = self._ids(items, skip_unknown)
+        ids = [self.token_ids[token] for token in self.known_items(items, skip_unknown)]
         max_len = self.config["MAX_ITEM_LIST_LENGTH"]
         window = ids[-max_len:]
         seq = torch.zeros(1, max_len, dtype=torch.long)
@@ -70,6 +72,34 @@ class Recommender:
         k = min(k, int(torch.isfinite(scores).sum()))
         top = torch.topk(scores, k)
         return [(self.tokens[i], float(s)) for s, i in zip(top.values, top.indices.tolist())]
+
+
+def read_sequences(path):
+    """One item sequence per non-empty line of a UTF-8 text file, or one clear error."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"--input {path} is not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise ValueError(f"--input {path}: {error.strerror}") from None
+    sequences = [line.split() for line in text.splitlines() if line.strip()]
+    if not sequences:
+        raise ValueError(f"--input {path} holds no sequence")
+    return sequences
+
+
+def answer(recommender, sequences, args):
+    """The output lines, all of them or an error naming the first bad sequence."""
+    lines = []
+    for number, items in enumerate(sequences, start=1):
+        try:
+            items = recommender.known_items(items, args.skip_unknown)
+            top = recommender.recommend(items, args.k, not args.include_seen)
+        except ValueError as error:
+            raise ValueError(f"sequence {number}: {error}") from None
+        lines.append(json.dumps({"items": items,
+                                 "recommendations": [{"item": t, "score": s} for t, s in top]}))
+    return lines
 
 
 def main(argv=None):
@@ -90,21 +120,11 @@ def main(argv=None):
     try:
         if args.k <= 0:
             raise ValueError(f"--k must be positive, got {args.k}")
-        if args.input:
-            with open(args.input, encoding="utf-8") as f:
-                sequences = [line.split() for line in f if line.strip()]
-        else:
-            sequences = [args.items.split()]
+        sequences = read_sequences(args.input) if args.input else [args.items.split()]
         recommender = Recommender.from_checkpoint(args.checkpoint)
-        for number, items in enumerate(sequences, start=1):
-            try:
-                top = recommender.recommend(items, args.k, not args.include_seen, args.skip_unknown)
-            except ValueError as error:
-                raise ValueError(f"sequence {number}: {error}") from None
-            print(json.dumps({"items": items,
-                              "recommendations": [{"item": t, "score": s} for t, s in top]}))
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print("\n".join(answer(recommender, sequences, args)))
+    except (ValueError, KeyError, OSError) as error:
+        print(f"error: {error_message(error)}", file=sys.stderr)
         return 2
     return 0
 

@@ -2,6 +2,7 @@
 
 import os
 import random
+import secrets
 import time
 from pathlib import Path
 
@@ -11,11 +12,12 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole.trainer import Trainer
-from recbole.utils import set_color
+from recbole.utils import get_local_time, set_color
 
-from recbole_elecrec.checkpoint import check_fit, read_checkpoint
+from recbole_elecrec.checkpoint import read_training_state
 from recbole_elecrec.compat import pickled_checkpoints
 from recbole_elecrec.distributed import GatheringEvaluator
+from recbole_elecrec.files import atomic_path
 from recbole_elecrec.optim import update_twice
 
 HISTORY_MASKS = ("none", "exclude", "reference")
@@ -30,12 +32,14 @@ class TrainerMixin:
       models (Pop, BPR, ...) keep RecBole's protocol, which always excludes training items.
     - RecBole's own checkpoint loading (``evaluate(load_best_model=True)``,
       ``resume_checkpoint``) works under current torch.
+    - Checkpoints are written whole or not at all (a run killed while saving keeps the previous
+      one), under a name unique to the run, and never over a file the run did not write.
     - ``history``: one dict per epoch (training seconds and loss, validation metrics), for
       learning curves.
     - ``training_state``: a file rewritten after every validation with all that training needs to
       go on (weights, optimizer, early-stopping counters, history, random states); a run started
-      again with the same file continues where the last one stopped, with the results an
-      uninterrupted run gives. Removed once training ends.
+      again with the same file and settings continues where the last one stopped, with the
+      results an uninterrupted run gives. Removed once training ends.
     - Distributed runs on CPUs (gloo) as well as GPUs, with metrics computed over the users of
       all ranks at once.
     - ``shared_updates: twice`` (ELECRec, SASRecPlus): the optimizer updates the model's
@@ -50,13 +54,18 @@ class TrainerMixin:
             super().__init__(config, model)
         finally:
             config["single_spec"] = not distributed
+        # RecBole names checkpoints by the second: two runs started together would share one
+        self.saved_model_file = os.path.join(
+            self.checkpoint_dir,
+            f"{config['model']}-{get_local_time()}-{secrets.token_hex(3)}.pth")
+        self._written = set()  # checkpoint files this run wrote, the only ones it may replace
         if distributed:
             on_gpu = config["device"].type == "cuda"
             self.distributed_model = DistributedDataParallel(
                 self.model, device_ids=[config["local_rank"]] if on_gpu else None
             )
             self.evaluator = GatheringEvaluator(self.evaluator)
-            # every rank loads the checkpoint that rank 0 writes (names carry each rank's clock)
+            # every rank loads the checkpoint that rank 0 writes
             name = [self.saved_model_file]
             dist.broadcast_object_list(name, src=0)
             self.saved_model_file = name[0]
@@ -152,27 +161,17 @@ class TrainerMixin:
                 "loader": train_data.generator.get_state(),
             },
         }
-        partial = path.with_name(path.name + ".partial")
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(state, partial)
-        os.replace(partial, path)  # a run killed while saving leaves the previous state whole
+        with atomic_path(path) as partial:
+            torch.save(state, partial)
 
     def _restore_training_state(self, path, train_data):
-        state = read_checkpoint(path)
-        if "best_model_file" not in state:
-            raise ValueError(f"{path} is not a training_state file (a plain RecBole checkpoint?)")
-        saved = state["config"]
-        if (saved["model"], saved["dataset"]) != (self.config["model"], self.config["dataset"]):
-            raise ValueError(f"{path} continues {saved['model']} on {saved['dataset']}, not "
-                             f"{self.config['model']} on {self.config['dataset']}")
-        if state["best_valid_result"] is not None and not Path(state["best_model_file"]).is_file():
-            raise ValueError(f"{path} continues a run whose best model "
-                             f"{state['best_model_file']} is gone")
-        check_fit(self.model, state["state_dict"], path)
+        state = read_training_state(path, self.config, self.model)
         # RecBole's part: weights, optimizer, epoch and early-stopping counters
         self.resume_checkpoint(path)
         self.best_valid_result = state["best_valid_result"]
-        self.saved_model_file = state["best_model_file"]
+        self.saved_model_file = state["best_model_file"]  # the run it continues wrote it
+        self._written.add(self.saved_model_file)
         self.history = state["history"]
         self.resumed_seconds = state["train_seconds"]
         rng = state["random"]
@@ -184,8 +183,26 @@ class TrainerMixin:
         train_data.generator.set_state(rng["loader"])
 
     def resume_checkpoint(self, resume_file):
+        own_file = self.saved_model_file  # RecBole would go on writing into resume_file
         with pickled_checkpoints():
             super().resume_checkpoint(resume_file)
+        self.saved_model_file = own_file
+
+    def _save_checkpoint(self, epoch, verbose=True, **kwargs):
+        if not self.config["single_spec"] and self.config["local_rank"] != 0:
+            return
+        path = str(kwargs.pop("saved_model_file", self.saved_model_file))
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with atomic_path(path, exclusive=path not in self._written) as partial:
+                super()._save_checkpoint(epoch, verbose=False, saved_model_file=str(partial),
+                                         **kwargs)
+        except FileExistsError:
+            raise ValueError(f"{path} exists and was not written by this run: not replacing it")\
+                from None
+        self._written.add(path)
+        if verbose:
+            self.logger.info(set_color("Saving current", "blue") + f": {path}")
 
     def _full_sort_batch_eval(self, batched_data):
         if self._history_source is None:

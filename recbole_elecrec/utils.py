@@ -1,7 +1,9 @@
 """Name lookup: this package's models and trainers first, then RecBole's."""
 
 import importlib
+from pathlib import Path
 
+import recbole.model
 import torch
 from recbole.utils import ModelType
 from recbole.utils import get_model as recbole_get_model
@@ -38,8 +40,11 @@ def get_model(model_name):
     try:
         return recbole_get_model(model_name)
     except (ValueError, ImportError) as error:
-        # RecBole's lookup imports its exlib models on the way, which fail without lightgbm
-        reason = f" ({error})" if isinstance(error, ImportError) else ""
+        # RecBole's lookup imports its exlib models on the way, which fail without lightgbm:
+        # a reason only for those models, not for every unknown name
+        exlib = Path(recbole.model.__file__).parent / "exlib_recommender"
+        is_exlib = (exlib / f"{model_name.lower()}.py").is_file()
+        reason = f" ({error})" if isinstance(error, ImportError) and is_exlib else ""
         raise ValueError(
             f"unknown model '{model_name}'{reason}: use ELECRec or a RecBole model name such as "
             "SASRec, BERT4Rec, GRU4Rec"

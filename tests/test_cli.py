@@ -43,6 +43,13 @@ def test_eval_only_reproduces_the_test_metrics(elecrec_run, data_path):
     assert full_result(cwd, again)["config"]["dataset"] == "tiny"
 
 
+def test_eval_only_takes_model_dataset_and_data_path_from_the_checkpoint(elecrec_run):
+    cwd, out, _ = elecrec_run
+    again = last_json(run_cli(cwd, "--eval_only", f"--checkpoint={out['checkpoint']}", *TINY))
+    assert (again["model"], again["dataset"]) == ("ELECRec", "tiny")
+    assert again["test"] == out["test"]
+
+
 def test_load_data_and_model(elecrec_run, data_path, monkeypatch):
     from recbole_elecrec.quick_start import load_data_and_model
     from recbole_elecrec.utils import get_trainer
@@ -156,7 +163,7 @@ def test_recommend_top_k_for_new_sequences(elecrec_run, monkeypatch):
     from recbole_elecrec.recommend import Recommender
 
     cwd, out, _ = elecrec_run
-    (cwd / "seqs.txt").write_text("1 2 3\n\n40 41\n")
+    (cwd / "seqs.txt").write_text("\ufeff1 2 3\n\n40 41\n", encoding="utf-8")  # a BOM
     result = recommend_cli(cwd, f"--checkpoint={out['checkpoint']}", "--input=seqs.txt", "--k=5")
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -186,4 +193,5 @@ def test_recommend_unknown_tokens(elecrec_run):
     skipped = recommend_cli(cwd, f"--checkpoint={out['checkpoint']}", "--items=1 nope",
                             "--skip_unknown", "--k=3")
     assert skipped.returncode == 0 and "warning: skipping unknown item token 'nope'" in skipped.stderr
-    assert len(json.loads(skipped.stdout)["recommendations"]) == 3
+    answer = json.loads(skipped.stdout)
+    assert answer["items"] == ["1"] and len(answer["recommendations"]) == 3

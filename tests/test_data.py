@@ -1,5 +1,6 @@
 """The prepare command, the per-user training rows and whole-history bookkeeping."""
 
+import os
 import subprocess
 import sys
 
@@ -55,6 +56,24 @@ def test_prepare_keeps_an_existing_file_when_the_new_one_is_bad(tmp_path):
     with pytest.raises(PrepareError):
         prepare("d", source=bad, data_path=tmp_path)
     assert path.read_text() == before
+
+
+def test_prepare_reads_ids_as_integers_and_drops_a_byte_order_mark(tmp_path):
+    source = tmp_path / "bom.txt"
+    source.write_text("\ufeff01 007 07 7 8\n2 7 8 9\n", encoding="utf-8")
+    path, stats = prepare("d", source=source, data_path=tmp_path)
+    assert stats == {"users": 2, "items": 3, "interactions": 7}
+    assert path.read_text().splitlines()[1] == "1\t7\t0"
+
+
+def test_prepared_file_gets_the_umask_permissions(tmp_path):
+    (tmp_path / "good.txt").write_text("1 2 3 4\n")
+    previous = os.umask(0o022)
+    try:
+        path, _ = prepare("d", source=tmp_path / "good.txt", data_path=tmp_path)
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_prepare_without_network_says_to_pass_source(tmp_path):

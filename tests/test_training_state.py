@@ -60,22 +60,43 @@ def test_an_interrupted_run_ends_as_an_uninterrupted_one(runs):
     assert not (state.parent / "whole.pth").exists()
 
 
-def test_state_of_another_model_is_refused(data_path, workdir, monkeypatch):
-    from recbole_elecrec.quick_start import build
-
+@pytest.fixture
+def cut_state(data_path, workdir):
+    """A training_state of a two-epoch run stopped after its first epoch, and that run."""
     state = workdir / "state.pth"
     trainer, train, valid = build_run(data_path, state, epochs=2)
     with pytest.raises(Interrupted):
         trainer.fit(train, valid, callback_fn=stop_after(0))
-    settings = small_settings(data_path, epochs=2, training_state=str(state))
-    _, other, (train, valid, _) = build("SASRec", "tiny", config_dict=settings)
+    return state, trainer
+
+
+def test_state_of_another_model_is_refused(data_path, cut_state):
+    from recbole_elecrec.quick_start import build
+
+    state, trainer = cut_state
     before = state.read_bytes()
+    settings = small_settings(data_path, epochs=2, training_state=str(state))
     with pytest.raises(ValueError, match="continues ELECRec on tiny, not SASRec on tiny"):
-        other.fit(train, valid)
+        build("SASRec", "tiny", config_dict=settings)
     assert state.read_bytes() == before  # left as it was
 
     Path(trainer.saved_model_file).unlink()
-    again, train, valid = build_run(data_path, state, epochs=2)
     with pytest.raises(ValueError, match="whose best model .* is gone"):
-        again.fit(train, valid)
+        build_run(data_path, state, epochs=2)
     assert state.read_bytes() == before
+
+
+def test_resume_with_other_settings_is_refused(data_path, cut_state):
+    state, _ = cut_state
+    before = state.read_bytes()
+    with pytest.raises(ValueError) as error:
+        build_run(data_path, state, epochs=2, learning_rate=0.01, sample_ratio=0.3)
+    assert str(error.value).endswith(
+        "continues a run with other settings: learning_rate 0.001 there, 0.01 now; "
+        "sample_ratio 0.5 there, 0.3 now")
+    assert state.read_bytes() == before
+    # where files go, what is shown and how long it trains may change
+    trainer, train, valid = build_run(data_path, state, epochs=3, show_progress=True,
+                                      checkpoint_dir="elsewhere")
+    trainer.fit(train, valid)
+    assert list(trainer.train_loss_dict) == [1, 2] and not state.exists()

@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from recbole_elecrec.data.prepare import PAPER_DATASETS, PrepareError, prepare
+from recbole_elecrec.data.prepare import PAPER_DATASETS, prepare
 
 
 def main(argv=None):
@@ -16,7 +16,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         path, stats = prepare(args.name, source=args.source, data_path=args.data_path)
-    except PrepareError as error:
+    except ValueError as error:  # PrepareError, or a data_path that cannot be written
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(

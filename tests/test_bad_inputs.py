@@ -1,0 +1,261 @@
+"""Every bad input to every command: one `error:` line, exit status 2, no traceback, nothing
+written; and checkpoints that survive an interrupted save and runs that share a folder."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import REPO, TINY, small_settings
+
+# downloads fail at once, as without network
+OFFLINE = {**{k: v for k, v in os.environ.items() if k.lower() != "no_proxy"},
+           "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+RUN = [arg for arg in TINY if not arg.startswith("--epochs")]  # the cases' own epochs come first
+BEST = "{best}"  # the best model of a tiny ELECRec run (absolute path)
+
+# (id, command, arguments, words the error line holds)
+CASES = [
+    ("unknown-model", "run", ["--model=NoSuchModel", "--dataset=tiny"], ["unknown model"]),
+    ("unknown-dataset", "run", ["--dataset=nope"], ["unknown dataset 'nope'"]),
+    ("sample-ratio-range", "run", ["--dataset=tiny", "--sample_ratio=1.5"], ["sample_ratio"]),
+    ("sample-ratio-text", "run", ["--dataset=tiny", "--sample_ratio=abc"], ["sample_ratio", "abc"]),
+    ("sample-ratio-nan", "run", ["--dataset=tiny", "--sample_ratio=nan"], ["sample_ratio", "nan"]),
+    ("size-text", "run", ["--dataset=tiny", "--gen_hidden_size=abc"], ["gen_hidden_size"]),
+    ("learning-rate", "run", ["--dataset=tiny", "--learning_rate=-1"], ["learning_rate"]),
+    ("epochs-zero", "run", ["--dataset=tiny", "--epochs=0"], ["epochs must be positive"]),
+    ("epochs-negative", "run", ["--dataset=tiny", "--epochs=-1"], ["epochs must be positive"]),
+    ("epochs-fraction", "run", ["--dataset=tiny", "--epochs=1.5"], ["epochs must be an integer"]),
+    ("epochs-twice", "run", ["--dataset=tiny", "--epochs=1", "--epochs=2"], ["--epochs", "twice"]),
+    ("epochs-space", "run", ["--dataset=tiny", "--epochs", "5"], ["unrecognized argument"]),
+    ("batch-size", "run", ["--dataset=tiny", "--train_batch_size=0"], ["train_batch_size"]),
+    ("nproc-zero", "run", ["--dataset=tiny", "--nproc=0"], ["nproc"]),
+    ("nproc-negative", "run", ["--dataset=tiny", "--nproc=-1"], ["nproc"]),
+    ("world-size", "run", ["--dataset=tiny", "--nproc=2", "--world_size=1"], ["world_size"]),
+    ("valid-metric", "run", ["--dataset=tiny", "--valid_metric=NoSuch@10"],
+     ["valid_metric", "ndcg@20"]),
+    ("metrics", "run", ["--dataset=tiny", "--metrics=['NoSuch']"], ["metrics", "NoSuch"]),
+    ("topk", "run", ["--dataset=tiny", "--topk=0"], ["topk"]),
+    ("history-mask", "run", ["--dataset=tiny", "--history_mask=hide"], ["history_mask"]),
+    ("boolean", "run", ["--dataset=tiny", "--reproducibility=maybe"], ["reproducibility"]),
+    ("shared-sizes", "run",
+     ["--dataset=tiny", "--model_shared_type=full", "--dis_hidden_size=32"],
+     ["gen_hidden_size == dis_hidden_size"]),
+    ("checkpoint-dir-proc", "run", ["--dataset=tiny", "--checkpoint_dir=/proc/x"],
+     ["checkpoint_dir", "/proc/x"]),
+    ("checkpoint-dir-file", "run", ["--dataset=tiny", "--checkpoint_dir=file/saved"],
+     ["checkpoint_dir", "not a directory"]),
+    ("result-file", "run", ["--dataset=tiny", "--result_file=/proc/x/result.json"],
+     ["result_file"]),
+    ("state-directory", "run", ["--dataset=tiny", "--training_state=folder"],
+     ["training_state", "not a file"]),
+    ("state-corrupt", "run", ["--dataset=tiny", "--training_state=corrupt.pth"],
+     ["not a readable PyTorch checkpoint"]),
+    ("state-plain-checkpoint", "run", ["--dataset=tiny", f"--training_state={BEST}"],
+     ["not a training_state file"]),
+    ("state-other-model", "run", ["--model=SASRec", "--dataset=tiny", "--training_state=state.pth"],
+     ["continues ELECRec on tiny, not SASRec on tiny"]),
+    ("state-other-settings", "run",
+     ["--dataset=tiny", "--training_state=state.pth", "--learning_rate=0.01"],
+     ["other settings", "learning_rate 0.001 there, 0.01 now"]),
+    ("state-with-nproc", "run", ["--dataset=tiny", "--nproc=2", "--training_state=new.pth"],
+     ["single-process"]),
+    ("config-file-syntax", "run", ["--dataset=tiny", "--config_files=bad.yaml"],
+     ["bad.yaml is not valid YAML", "line 2"]),
+    ("config-file-missing", "run", ["--dataset=tiny", "--config_files=missing.yaml"],
+     ["config_files", "missing.yaml"]),
+    ("eval-without-checkpoint", "run", ["--dataset=tiny", "--eval_only"], ["--checkpoint"]),
+    ("eval-missing", "run", ["--eval_only", "--checkpoint=missing.pth"], ["checkpoint not found"]),
+    ("eval-corrupt", "run", ["--eval_only", "--checkpoint=corrupt.pth"],
+     ["not a readable PyTorch checkpoint"]),
+    ("eval-other-dataset", "run", ["--dataset=tiny_big", "--eval_only", f"--checkpoint={BEST}"],
+     ["does not fit"]),
+    ("reference-missing", "run", ["--dataset=tiny", "--reference_checkpoint=missing.pt"],
+     ["missing.pt"]),
+    ("save-checkpoint-taken", "run",
+     ["--dataset=tiny", "--reference_checkpoint=corrupt.pth", "--save_checkpoint=file"],
+     ["save_checkpoint", "exists"]),
+    ("download-recbole", "run", ["--dataset=ml-1m", "--data_path=downloads"],
+     ["could not download dataset 'ml-1m'"]),
+    ("download-paper", "run", ["--dataset=Beauty", "--data_path=downloads"],
+     ["could not download", "python -m recbole_elecrec.data prepare Beauty --source PATH"]),
+    ("source-to-run", "run", ["--dataset=tiny", "--source=Beauty.txt"],
+     ["python -m recbole_elecrec.data prepare"]),
+    ("recommend-input-directory", "recommend", [f"--checkpoint={BEST}", "--input=folder"],
+     ["--input folder"]),
+    ("recommend-input-latin1", "recommend", [f"--checkpoint={BEST}", "--input=latin1.txt"],
+     ["not UTF-8"]),
+    ("recommend-bad-second-line", "recommend", [f"--checkpoint={BEST}", "--input=sequences.txt"],
+     ["sequence 2", "unknown item token 'nope'"]),
+    ("recommend-k", "recommend", [f"--checkpoint={BEST}", "--items=1 2", "--k=0"], ["--k"]),
+    ("recommend-missing-checkpoint", "recommend", ["--checkpoint=missing.pth", "--items=1"],
+     ["checkpoint not found"]),
+    ("prepare-escaping-name", "prepare", ["../../escaped", "--source=good.txt"],
+     ["dataset name '../../escaped'"]),
+    ("prepare-empty-name", "prepare", ["", "--source=good.txt"], ["dataset name ''"]),
+    ("prepare-latin1", "prepare", ["d", "--source=latin1.txt", "--data_path=out"],
+     ["not UTF-8"]),
+    ("prepare-unicode-digits", "prepare", ["d", "--source=unicode.txt", "--data_path=out"],
+     ["'٣' is not an integer id"]),
+    ("prepare-source-directory", "prepare", ["d", "--source=folder", "--data_path=out"],
+     ["is a directory"]),
+    ("prepare-malformed-url", "prepare", ["d", "--source=http://[bad", "--data_path=out"],
+     ["not a valid URL"]),
+    ("prepare-data-path-file", "prepare", ["d", "--source=good.txt", "--data_path=file"],
+     ["data_path", "not a directory"]),
+    ("prepare-data-path-proc", "prepare", ["d", "--source=good.txt", "--data_path=/proc/x"],
+     ["data_path", "/proc/x"]),
+    ("prepare-offline", "prepare", ["Beauty", "--data_path=out"],
+     ["could not download", "--source PATH"]),
+]
+
+
+def lay_out_inputs(cwd, state):
+    """The files the cases name, in the case's working directory."""
+    (cwd / "folder").mkdir()
+    (cwd / "file").write_text("not a directory\n")
+    (cwd / "bad.yaml").write_text("epochs: 1\n  learning_rate: [0.1\n")
+    (cwd / "corrupt.pth").write_bytes(b"not a checkpoint")
+    (cwd / "latin1.txt").write_bytes("1 2 3 4 caf\xe9\n".encode("latin-1"))
+    (cwd / "unicode.txt").write_text("1 2 3 \u0663\n", encoding="utf-8")
+    (cwd / "good.txt").write_text("1 2 3 4\n")
+    (cwd / "sequences.txt").write_text("1 2 3\nnope\n")
+    shutil.copy(state, cwd / "state.pth")
+
+
+def snapshot(cwd):
+    return {path: path.stat().st_mtime_ns for path in cwd.rglob("*")}
+
+
+@pytest.fixture(scope="session")
+def made(data_path, tmp_path_factory):
+    """A training_state of a tiny ELECRec run stopped after one of two epochs, and its best
+    model; made in-process, with the best model at an absolute path."""
+    from recbole_elecrec.quick_start import build
+
+    root = tmp_path_factory.mktemp("made")
+    state = root / "state.pth"
+    settings = small_settings(data_path, epochs=2, training_state=str(state),
+                              checkpoint_dir=str(root / "saved"))
+
+    class Interrupted(Exception):
+        pass
+
+    def stop(epoch_idx, valid_score):
+        raise Interrupted  # as if killed once the state is written
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        patch.setattr(sys, "argv", ["pytest"])
+        _, trainer, (train, valid, _) = build("ELECRec", "tiny", config_dict=settings)
+        with pytest.raises(Interrupted):
+            trainer.fit(train, valid, callback_fn=stop)
+    return state, Path(trainer.saved_model_file)
+
+
+def case_args(case, data_path, best):
+    """The case's arguments; a training run gets the tiny settings and the test data."""
+    _, command, args, _ = case
+    args = [arg.replace(BEST, str(best)) for arg in args]
+    if command == "run":  # the tiny settings the case does not set itself
+        defaults = [*RUN, "--epochs=1", f"--data_path={data_path}"]
+        given = {arg.partition("=")[0] for arg in args}
+        args += [arg for arg in defaults if arg.partition("=")[0] not in given]
+    return args
+
+
+@pytest.fixture(scope="session")
+def outcomes(data_path, made, tmp_path_factory):
+    """Every case, each in a directory of its own holding the files the cases name, run by
+    run_mains.py: its command's main() as the script calls it, all in one process (a process
+    per case would import torch and RecBole over 50 times: minutes on 2 cores)."""
+    root = tmp_path_factory.mktemp("bad")
+    state, best = made
+    plan, before = [], {}
+    for case in CASES:
+        cwd = root / case[0]
+        cwd.mkdir()
+        lay_out_inputs(cwd, state)
+        before[case[0]] = snapshot(cwd)
+        plan.append({"command": case[1], "args": case_args(case, data_path, best),
+                     "cwd": str(cwd)})
+    (root / "cases.json").write_text(json.dumps(plan))
+    done = subprocess.run([sys.executable, str(REPO / "tests" / "run_mains.py"),
+                           str(root / "cases.json"), str(root / "results.json")],
+                          capture_output=True, text=True, cwd=root, env=OFFLINE)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((root / "results.json").read_text())
+    return {case[0]: (result, before[case[0]], snapshot(root / case[0]))
+            for case, result in zip(CASES, results)}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
+def test_bad_input_is_refused_in_one_line_and_nothing_is_written(outcomes, case):
+    name, _, _, words = case
+    result, before, after = outcomes[name]
+    stdout, stderr = result["stdout"], result["stderr"]
+    report = f"exit {result['returncode']}\nstdout: {stdout[-1500:]}\nstderr: {stderr[-3000:]}"
+    assert result["returncode"] == 2, report
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, report
+    assert "Traceback" not in stderr, report
+    assert all(word in errors[0] for word in words), report
+    assert "lightgbm" not in errors[0]
+    assert stdout == "", report
+    assert after == before, report  # nothing created, nothing touched
+
+
+def tiny_trainer(data_path, **overrides):
+    from recbole_elecrec.quick_start import build
+
+    settings = small_settings(data_path, **{"epochs": 1, **overrides})
+    _, trainer, (train, valid, _) = build("ELECRec", "tiny", config_dict=settings)
+    return trainer, train, valid
+
+
+def test_an_interrupted_save_keeps_the_previous_checkpoint(data_path, workdir, monkeypatch):
+    from recbole_elecrec.compat import load_checkpoint
+
+    trainer, train, valid = tiny_trainer(data_path)
+    trainer.fit(train, valid)
+    path = Path(trainer.saved_model_file)
+    before = path.read_bytes()
+
+    def killed_mid_write(obj, file, *args, **kwargs):
+        Path(file).write_bytes(before[:100])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", killed_mid_write)
+    with pytest.raises(KeyboardInterrupt):
+        trainer._save_checkpoint(1)
+    assert path.read_bytes() == before
+    assert os.listdir(path.parent) == [path.name]  # no partial file left behind
+    assert load_checkpoint(path)["epoch"] == 0
+
+
+def test_runs_sharing_a_checkpoint_dir_keep_their_own_models(data_path, workdir, monkeypatch):
+    from recbole_elecrec.compat import load_checkpoint
+
+    # both started in the same second, which once gave them the same file
+    monkeypatch.setattr("recbole_elecrec.trainer.get_local_time", lambda: "Jan-01-2030_00-00-00")
+    first, train, valid = tiny_trainer(data_path, seed=1)
+    second, train2, valid2 = tiny_trainer(data_path, seed=2)
+    first.fit(train, valid)
+    second.fit(train2, valid2)
+    assert first.saved_model_file != second.saved_model_file
+    for trainer in (first, second):
+        saved = load_checkpoint(trainer.saved_model_file)["state_dict"]
+        assert all(torch.equal(v, saved[k]) for k, v in trainer.model.state_dict().items())
+
+    # a file the run did not write is never replaced
+    taken = Path(first.saved_model_file)
+    before = taken.read_bytes()
+    second.saved_model_file = str(taken)
+    with pytest.raises(ValueError, match="not written by this run"):
+        second._save_checkpoint(1)
+    assert taken.read_bytes() == before
