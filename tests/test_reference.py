@@ -9,7 +9,7 @@ import warnings
 import pytest
 import torch
 
-from conftest import REPO, SHARED, make_model, small_settings
+from conftest import REPO, SHARED, make_model, needs_shared, small_settings
 from test_model import batch
 
 BEAUTY = SHARED / "data" / "elecrec" / "Beauty.txt"
@@ -18,7 +18,7 @@ AUTHORS_README = {"hit@5": 0.0703, "ndcg@5": 0.0503, "hit@10": 0.0964, "ndcg@10"
                   "hit@20": 0.1311, "ndcg@20": 0.0674}
 
 
-@pytest.mark.skipif(not (BEAUTY.is_file() and CHECKPOINT.is_file()), reason="needs ../shared")
+@needs_shared("data/elecrec/Beauty.txt", "checkpoints/ELECRec-Beauty-0.pt")
 def test_authors_beauty_checkpoint_gives_their_numbers(tmp_path):
     prepared = subprocess.run([sys.executable, "-m", "recbole_elecrec.data", "prepare", "Beauty",
                                "--source", str(BEAUTY), "--data_path", str(tmp_path / "data")],

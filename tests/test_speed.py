@@ -1,0 +1,35 @@
+"""benchmarks/speed.py times what each of its variants names."""
+
+import importlib.util
+
+import pytest
+import torch
+
+from conftest import REPO, make_model, small_settings
+
+
+@pytest.fixture(scope="module")
+def speed():
+    spec = importlib.util.spec_from_file_location("speed", REPO / "benchmarks" / "speed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name, model, quirks, method, twice", [
+    ("fast", "ELECRec", False, "inverse_cdf", False),
+    ("exact", "ELECRec", True, "multinomial", True),
+    ("sasrec_plus", "SASRecPlus", False, None, False),
+    ("sasrec_plus_50", "SASRecPlus", True, None, False),
+])
+def test_each_variant_runs_what_it_names(speed, data_path, workdir, name, model, quirks, method,
+                                         twice):
+    _, (train, _, _), _ = make_model(data_path)
+    net, optimizer = speed.build_variant(name, "tiny", train._dataset, small_settings(data_path))
+    assert type(net).__name__ == model and net.gen_loss_on_padding == quirks
+    if model == "ELECRec":
+        assert net.replace_padding == quirks and net.sampler.method == method
+    speed.time_training(net, optimizer, [next(iter(train))], torch.device("cpu"))
+    shared = {id(p) for p in net.twice_updated_parameters()}
+    steps = {int(optimizer.state[p]["step"]) for p in net.parameters() if id(p) in shared}
+    assert steps == ({2} if twice else {1})
