@@ -29,7 +29,7 @@ def test_each_variant_runs_what_it_names(speed, data_path, workdir, name, model,
     assert type(net).__name__ == model and net.gen_loss_on_padding == quirks
     if model == "ELECRec":
         assert net.replace_padding == quirks and net.sampler.method == method
-    speed.time_training(net, optimizer, [next(iter(train))], torch.device("cpu"))
+    speed.training_step(net, optimizer, next(iter(train)), torch.device("cpu"))
     shared = {id(p) for p in net.twice_updated_parameters()}
     steps = {int(optimizer.state[p]["step"]) for p in net.parameters() if id(p) in shared}
     assert steps == ({2} if twice else {1})
