@@ -13,6 +13,7 @@ from recbole.utils import ModelType
 
 from recbole_elecrec.distributed import init_process_group
 from recbole_elecrec.files import check_writable_dir
+from recbole_elecrec.model import SASRecPlus, backbones
 from recbole_elecrec.trainer import HISTORY_MASKS
 from recbole_elecrec.utils import get_model
 
@@ -74,8 +75,13 @@ class Config(RecBoleConfig):
         # a model's YAML files: its base classes' first (ELECRec reads SASRecPlus.yaml, then its own)
         model_files = [PROPERTIES / "model" / f"{cls.__name__}.yaml"
                        for cls in reversed(model_class.__mro__)]
+        # and, read before them, RecBole's settings of the backbone they are built from
+        backbone = self.external_config_dict.get("backbone")
+        backbone_file = (backbones.settings_file(backbone)
+                         if issubclass(model_class, SASRecPlus) else None)
         for path in (
             PROPERTIES / "overall.yaml",
+            *([backbone_file] if backbone_file else []),
             *model_files,
             PROPERTIES / "dataset" / f"{dataset}.yaml",
         ):
@@ -85,6 +91,9 @@ class Config(RecBoleConfig):
                     self.parameters["Dataset"] += [
                         key for key in config_dict if key not in self.parameters["Dataset"]
                     ]
+        if backbone_file and backbones.layout(backbone) == "prefix":
+            # one state per sequence: the backbone trains on RecBole's prefix rows
+            self.internal_config_dict["prefix_augmentation"] = True
 
     def _init_device(self):
         if "local_rank" not in self.final_config_dict:

@@ -39,6 +39,9 @@ def convert_reference_state(state, model, dataset, source="reference checkpoint"
     RecBole's internal ids through the dataset's token map. Returns the state to load with
     ``strict=False``: the generator's own, unshared parts are not in the authors' file.
     """
+    if model.backbone != "SASRec":
+        raise ValueError(f"{source} holds an ELECRec with the SASRec backbone, "
+                         f"not {model.backbone}")
     converted = {}
     for key, value in state.items():
         if _UNUSED.match(key):

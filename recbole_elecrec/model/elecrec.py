@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from recbole_elecrec.distributed import global_divisor
-from recbole_elecrec.model.network import SASRecNetwork, init_weights
+from recbole_elecrec.model import backbones
+from recbole_elecrec.model.network import init_weights
 from recbole_elecrec.model.sampler import GeneratorSampler
 from recbole_elecrec.model.sasrec_plus import SASRecPlus
 from recbole_elecrec.optim import shared_parameters
@@ -28,9 +29,9 @@ class ELECRec(SASRecPlus):
     the discriminator ranks.
 
     NOTE:
-        Layout and alignment are SASRec+'s. A second reference quirk is off by default and can be
-        switched on, with ``gen_loss_on_padding``, to train exactly as the authors' code:
-        ``replace_padding`` (the sampler also writes drawn items into padded positions, which
+        Layout, alignment and backbone are SASRec+'s. A second reference quirk is off by default
+        and can be switched on, with ``gen_loss_on_padding``, to train exactly as the authors'
+        code: ``replace_padding`` (the sampler also writes drawn items into padded positions, which
         the discriminator then attends to).
 
         The reference draws replacements from its item table's unused mask row too; this model's
@@ -55,12 +56,9 @@ class ELECRec(SASRecPlus):
         self.train_discriminator = True
 
         # define layers
-        self.discriminator = SASRecNetwork.from_config(
-            config, "dis", self.n_items, self.max_seq_length
-        )
-        self.dis_projection = (
-            nn.Linear(config["dis_hidden_size"], 1) if self.project_type == "affine" else None
-        )
+        self.discriminator = self._network(config, dataset, "dis")
+        hidden_size = self.discriminator.item_embedding.embedding_dim  # its states' size
+        self.dis_projection = nn.Linear(hidden_size, 1) if self.project_type == "affine" else None
         self.sampler = GeneratorSampler(
             sample_ratio=config["sample_ratio"],
             prob_power=config["prob_power"],
@@ -69,7 +67,7 @@ class ELECRec(SASRecPlus):
         )
 
         # parameters initialization (shared modules keep the generator's)
-        self.discriminator.apply(lambda m: init_weights(m, config["dis_initializer_range"]))
+        self._init_network(self.discriminator, config, "dis")
         if self.dis_projection is not None:
             init_weights(self.dis_projection, config["dis_initializer_range"])
         self._share_modules()
@@ -91,6 +89,11 @@ class ELECRec(SASRecPlus):
             )
         if config["project_type"] == "sum" and not config["temperature"] > 0:
             raise ValueError(f"temperature must be > 0, got {config['temperature']}")
+        if config["backbone"] != backbones.DEFAULT:
+            if config["replace_padding"]:
+                raise ValueError("replace_padding reproduces the authors' SASRec code: it needs "
+                                 f"backbone SASRec, not {config['backbone']}")
+            return  # both networks take the backbone's settings: they always fit
         shared = config["model_shared_type"]
         keys = {"embed_only": ["hidden_size"], "encoder_only": ["hidden_size", "n_layers",
                 "n_heads", "inner_size"]}
@@ -103,11 +106,13 @@ class ELECRec(SASRecPlus):
                 )
 
     def _share_modules(self):
+        embeddings, encoder = backbones.shared_parts(self.generator)
         if self.model_shared_type in ("embed_only", "full"):
-            self.discriminator.item_embedding = self.generator.item_embedding
-            self.discriminator.position_embedding = self.generator.position_embedding
+            for name in embeddings:
+                setattr(self.discriminator, name, getattr(self.generator, name))
         if self.model_shared_type in ("encoder_only", "full"):
-            self.discriminator.trm_encoder = self.generator.trm_encoder
+            for name in encoder:
+                setattr(self.discriminator, name, getattr(self.generator, name))
 
     def twice_updated_parameters(self):
         """What the reference optimizer updates twice a step (``shared_updates: twice``): the
@@ -142,13 +147,14 @@ class ELECRec(SASRecPlus):
 
     def head_logits(self, rows, shown):
         """The discriminator head's logit at each scored position of ``rows`` when it reads the
-        items ``shown`` [N] there (padding elsewhere), [N]."""
+        items ``shown`` [N] there (elsewhere the rows' targets: padding, or in prefix rows the true
+        items), [N]."""
         logits, offset = [], 0
-        for (_, _, positions), mask in zip(rows.chunks, rows.masks):
+        for (_, targets, positions), mask in zip(rows.chunks, rows.masks):
             count = int(mask.sum())
-            dis_input = torch.zeros(mask.shape, dtype=shown.dtype, device=shown.device)
+            dis_input = targets.clone()  # the true items where nothing is scored (prefix rows)
             dis_input[mask] = shown[offset:offset + count]
-            hidden = self._encode(self.discriminator, dis_input, positions)[mask]  # [n H]
+            hidden = self._scored_states(self.discriminator, dis_input, positions, mask)  # [n H]
             if self.project_type == "affine":
                 logits.append(self.dis_projection(hidden).squeeze(-1))
             else:
@@ -184,7 +190,8 @@ class ELECRec(SASRecPlus):
         Returns (logits [N], is_true [N])."""
         rows = self.training_rows(interaction)
         real = rows.targets > 0
-        rows = rows._replace(masks=[t > 0 for _, t, _ in rows.chunks], targets=rows.targets[real])
+        rows = rows._replace(masks=[m & (t > 0) for m, (_, t, _) in zip(rows.masks, rows.chunks)],
+                             targets=rows.targets[real])
         if uniform:
             draw = torch.randint(1, self.n_items, rows.targets.shape, device=rows.targets.device)
             keep = self.sampler.keep_mask(rows.targets)

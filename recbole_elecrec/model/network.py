@@ -11,6 +11,10 @@ class SASRecNetwork(nn.Module):
     interchangeable with it.
     """
 
+    # what ELECRec's model_shared_type ties (embed_only, encoder_only): the reference's choice,
+    # in which the embeddings' LayerNorm stays each network's own
+    SHARED_PARTS = (("item_embedding", "position_embedding"), ("trm_encoder",))
+
     def __init__(self, n_items, max_seq_length, hidden_size, n_layers, n_heads, inner_size,
                  hidden_dropout_prob, attn_dropout_prob, hidden_act, layer_norm_eps):
         super().__init__()

@@ -15,6 +15,7 @@ from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.utils import InputType
 
 from recbole_elecrec.distributed import global_divisor
+from recbole_elecrec.model import backbones
 from recbole_elecrec.model.network import SASRecNetwork, init_weights
 from recbole_elecrec.optim import SHARED_UPDATES
 
@@ -22,7 +23,7 @@ from recbole_elecrec.optim import SHARED_UPDATES
 class TrainingRows(NamedTuple):
     """A batch laid out for training: chunks of rows, and the positions that are scored."""
 
-    chunks: list  # (inputs [B W], next-item targets [B W], position ids [B W]) per chunk
+    chunks: list  # (inputs [B W], next-item targets [B W], position ids [B W] or None) per chunk
     masks: list  # [B W] bool per chunk: the positions whose outputs are used
     targets: torch.Tensor  # [N] the targets at those positions, chunk by chunk (0 = padding)
 
@@ -41,6 +42,10 @@ class SASRecPlus(SequentialRecommender):
         ``gen_loss_on_padding`` (off by default) is the reference code's treatment of padded
         positions: they enter the cross-entropy as item 0. With it off, padded positions cost
         nothing and rows are encoded in length buckets (``length_bucket_rows``).
+
+        With ``backbone`` another RecBole sequential model replaces the SASRec network, in the
+        layout its encoder allows (``model/backbones.py``): one left-aligned row per user with a
+        target at every position, or RecBole's prefix rows with one target per row.
     """
 
     input_type = InputType.POINTWISE
@@ -57,18 +62,40 @@ class SASRecPlus(SequentialRecommender):
         self.seq_alignment = config["seq_alignment"]
         self.gen_loss_on_padding = config["gen_loss_on_padding"]
         self.length_bucket_rows = config["length_bucket_rows"]
+        self.backbone = config["backbone"]
+        self.layout = backbones.layout(self.backbone)
         # statistics of the last training step, read by the trainer
         self.step_stats = {}
 
         # define layers and initialize them
-        self.generator = SASRecNetwork.from_config(config, "gen", self.n_items, self.max_seq_length)
-        self.generator.apply(lambda m: init_weights(m, config["gen_initializer_range"]))
+        self.generator = self._network(config, dataset, "gen")
+        self._init_network(self.generator, config, "gen")
 
     @classmethod
     def check_config(cls, config):
         """Reject out-of-range or inconsistent settings with one clear message."""
         cls.one_of(config, "seq_alignment", cls.ALIGNMENTS)
         cls.one_of(config, "shared_updates", SHARED_UPDATES)
+        cls.one_of(config, "backbone", backbones.SUPPORTED)
+        backbone = config["backbone"]
+        if backbone != backbones.DEFAULT and config["gen_loss_on_padding"]:
+            raise ValueError(f"gen_loss_on_padding reproduces the authors' SASRec code: it needs "
+                             f"backbone SASRec, not {backbone}")
+        if backbones.layout(backbone) == "prefix" and not config["prefix_augmentation"]:
+            raise ValueError(f"backbone {backbone} gives one state per sequence and trains on "
+                             "RecBole's prefix rows: prefix_augmentation must be True")
+
+    def _network(self, config, dataset, prefix):
+        """A ``gen`` or ``dis`` network: SASRec from the ``{prefix}_*`` settings, or the
+        backbone's RecBole model from its own."""
+        if self.backbone == backbones.DEFAULT:
+            return SASRecNetwork.from_config(config, prefix, self.n_items, self.max_seq_length)
+        return backbones.BACKBONES[self.backbone].model(config, dataset)
+
+    def _init_network(self, network, config, prefix):
+        """SASRec's init, as the reference's; RecBole's models initialize themselves."""
+        if self.backbone == backbones.DEFAULT:
+            network.apply(lambda m: init_weights(m, config[f"{prefix}_initializer_range"]))
 
     @staticmethod
     def one_of(config, key, allowed):
@@ -99,9 +126,14 @@ class SASRecPlus(SequentialRecommender):
         return network(item_seq, position_ids, self.get_attention_mask(item_seq))  # [B W H]
 
     def _training_sequences(self, item_seq, seq_len, pos_item, width):
-        """Right-aligned inputs and next-item targets at every position, [B width] each."""
+        """Inputs and next-item targets at every position, [B width] each, and position ids:
+        right-aligned for SASRec; left-aligned, as RecBole's, for the other backbones (which
+        take no position ids)."""
         # item_seq followed by the target: inputs are its first, targets its last `width` items
         extended = F.pad(item_seq, (0, 1)).scatter(1, seq_len.unsqueeze(1), pos_item.unsqueeze(1))
+        if self.layout != "right_aligned":
+            inputs = item_seq[:, :width]
+            return inputs, extended[:, 1:width + 1] * (inputs > 0), None
         extended = self._right_align(extended, seq_len + 1, width + 1)
         inputs = extended[:, :-1]
         targets = extended[:, 1:] * (inputs > 0)
@@ -117,11 +149,16 @@ class SASRecPlus(SequentialRecommender):
         When padded positions take part, every position is scored: one chunk, the full window.
         Otherwise rows are sorted by length and cut into chunks of ``length_bucket_rows``
         (0: one chunk), each only as wide as its longest row, and real targets are scored.
+        In the prefix layout only each row's last target is scored, in one full-window chunk:
+        the backbone sees the rows exactly as RecBole gives them.
         """
         item_seq = interaction[self.ITEM_SEQ]
         seq_len = interaction[self.ITEM_SEQ_LEN]
         pos_item = interaction[self.POS_ITEM_ID]
-        if self._uses_padding():
+        if self.layout == "prefix":
+            chunks = [self._training_sequences(item_seq, seq_len, pos_item, item_seq.size(1))]
+            masks = [F.one_hot(seq_len - 1, item_seq.size(1)).bool()]
+        elif self._uses_padding():
             chunks = [self._training_sequences(item_seq, seq_len, pos_item, self.max_seq_length)]
             masks = [torch.ones_like(chunks[0][1], dtype=torch.bool)]
         else:
@@ -136,12 +173,20 @@ class SASRecPlus(SequentialRecommender):
         targets = torch.cat([t[m] for (_, t, _), m in zip(chunks, masks)])
         return TrainingRows(chunks, masks, targets)
 
+    def _scored_states(self, network, inputs, positions, mask):
+        """The network's hidden states at the scored positions ``mask`` of a chunk, [n H]."""
+        if self.layout == "prefix":  # one state per row: at its last item, the scored one
+            return network(inputs, mask.long().argmax(1) + 1)
+        if self.layout == "positions":
+            return backbones.BACKBONES[self.backbone].states(network, inputs)[mask]
+        return self._encode(network, inputs, positions)[mask]
+
     # ------------------------------------------------------------------ training
     def generator_loss(self, rows):
         """Next-item cross-entropy over the item table, a mean over the scored targets (padded
         positions count as item 0 under ``gen_loss_on_padding``). Returns the loss and the
         generator's log-probabilities over the item table, [N n_items]."""
-        hidden = torch.cat([self._encode(self.generator, inputs, positions)[mask]
+        hidden = torch.cat([self._scored_states(self.generator, inputs, positions, mask)
                             for (inputs, _, positions), mask in zip(rows.chunks, rows.masks)])
         log_probs = (hidden @ self.generator.item_embedding.weight.t()).log_softmax(-1)
         scored = rows.targets > 0
@@ -166,9 +211,17 @@ class SASRecPlus(SequentialRecommender):
     def forward(self, item_seq, item_seq_len):
         """The ranking network's hidden state at the most recent item, [B H].
 
-        Rows are encoded in chunks of similar length, each only as wide as its longest row:
-        padding never changes a real position's state, so this only saves work.
+        SASRec's rows are encoded in chunks of similar length, each only as wide as its longest
+        row: padding never changes a real position's state, so this only saves work. A
+        ``positions`` backbone reads the batch up to its longest row (it is causal), a
+        ``prefix`` one the batch as RecBole gives it.
         """
+        if self.layout == "prefix":
+            return self.ranker(item_seq, item_seq_len)
+        if self.layout == "positions":
+            inputs = item_seq[:, :int(item_seq_len.max())]
+            states = backbones.BACKBONES[self.backbone].states(self.ranker, inputs)
+            return self.gather_indexes(states, item_seq_len - 1)
         order = torch.argsort(item_seq_len)
         outputs = []
         for rows in order.split(self.RANKING_CHUNK):
