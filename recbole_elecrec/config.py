@@ -72,9 +72,7 @@ class Config(RecBoleConfig):
 
     def _load_internal_config_dict(self, model, model_class, dataset):
         super()._load_internal_config_dict(model, model_class, dataset)
-        # a model's YAML files: its base classes' first (ELECRec reads SASRecPlus.yaml, then its own)
-        model_files = [PROPERTIES / "model" / f"{cls.__name__}.yaml"
-                       for cls in reversed(model_class.__mro__)]
+        model_files = model_property_files(model_class)
         # and, read before them, RecBole's settings of the backbone they are built from
         backbone = self.external_config_dict.get("backbone")
         backbone_file = (backbones.settings_file(backbone)
@@ -224,3 +222,19 @@ def check_settings(config):
     if check is not None:
         check(config)
     check_paths(config)
+
+
+def model_property_files(model_class):
+    """A model's YAML files: its base classes' first (ELECRec reads SASRecPlus.yaml, then its
+    own)."""
+    return [PROPERTIES / "model" / f"{cls.__name__}.yaml" for cls in reversed(model_class.__mro__)]
+
+
+def model_defaults(config):
+    """The settings of this package's YAML files for ``config``'s model ({} for RecBole's)."""
+    defaults = {}
+    for path in model_property_files(get_model(config["model"])):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            defaults.update(yaml.load(text, Loader=config.yaml_loader) or {})
+    return defaults

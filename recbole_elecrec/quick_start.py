@@ -23,7 +23,8 @@ from recbole.utils.url import download_url, extract_zip, rename_atomic_files
 
 import recbole
 from recbole_elecrec.checkpoint import load_state, read_checkpoint, read_training_state
-from recbole_elecrec.config import Config, check_settings  # noqa: F401 (its home before Config)
+# check_settings: imported here before Config had it
+from recbole_elecrec.config import Config, check_settings, model_defaults  # noqa: F401
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
 from recbole_elecrec.data.prepare import PAPER_DATASETS, ensure_prepared
 from recbole_elecrec.files import atomic_path, check_writable_dir
@@ -265,6 +266,10 @@ def load_data_and_model(model_file):
     config = checkpoint["config"]
     # an unpickled Config skips __init__, which sets the numpy aliases RecBole's metrics use
     config.compatibility_settings()
+    # a checkpoint saved before a setting existed runs with that setting's default
+    for key, value in model_defaults(config).items():
+        if key not in config.final_config_dict:
+            config[key] = value
     if not config["single_spec"]:  # saved by a distributed run: load it into this one process
         config["single_spec"], config["local_rank"] = True, 0
         config["device"] = torch.device(

@@ -195,3 +195,16 @@ def test_recommend_unknown_tokens(elecrec_run):
     assert skipped.returncode == 0 and "warning: skipping unknown item token 'nope'" in skipped.stderr
     answer = json.loads(skipped.stdout)
     assert answer["items"] == ["1"] and len(answer["recommendations"]) == 3
+
+
+def test_a_checkpoint_from_before_a_setting_existed_loads_with_its_default(elecrec_run, tmp_path):
+    from recbole_elecrec.quick_start import load_data_and_model
+
+    cwd, out, _ = elecrec_run
+    checkpoint = torch.load(cwd / out["checkpoint"], weights_only=False)
+    for key in ("backbone", "shared_updates"):
+        del checkpoint["config"].final_config_dict[key]
+    torch.save(checkpoint, tmp_path / "old.pth")
+    config, model, *_ = load_data_and_model(tmp_path / "old.pth")
+    assert (config["backbone"], config["shared_updates"]) == ("SASRec", "once")
+    assert type(model).__name__ == "ELECRec"
