@@ -103,7 +103,8 @@ def answer(recommender, sequences, args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Top-K recommendations from a saved model.")
+    parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.recommend",
+                                     description="Top-K recommendations from a saved model.")
     parser.add_argument("--checkpoint", required=True, help="a RecBole checkpoint (.pth)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--items", help="one sequence: item tokens separated by spaces")
