@@ -26,6 +26,7 @@ others go on. From the cells come ``results.csv``, ``results.md`` and PNG plots.
 
 import argparse
 import csv
+import io
 import json
 import os
 import re
@@ -40,6 +41,8 @@ from pathlib import Path
 
 import yaml
 from tqdm import tqdm
+
+from recbole_elecrec.files import write_text_atomic
 
 # a cell's command, to which its settings are added: the installed package, wherever it runs from
 RUN_COMMAND = [sys.executable, "-m", "recbole_elecrec", "--show_progress=False"]
@@ -136,9 +139,9 @@ def run_cell(cell, out, env=None):
     config_file = out / "configs" / f"{name}.yaml"
     config_file.parent.mkdir(parents=True, exist_ok=True)
     # cells running at once must not share checkpoint names (RecBole's carry the second only)
-    config_file.write_text(yaml.safe_dump({**cell["settings"],
-                                           "training_state": str(out / "states" / f"{name}.pth"),
-                                           "checkpoint_dir": str(out / "saved" / name)}))
+    write_text_atomic(config_file, yaml.safe_dump({
+        **cell["settings"], "training_state": str(out / "states" / f"{name}.pth"),
+        "checkpoint_dir": str(out / "saved" / name)}))
     start = time.time()
     with _CELLS["lock"]:
         if _CELLS["stopping"]:
@@ -222,7 +225,8 @@ def run_benchmark(spec_path, out=None, summaries_only=False, jobs=1):
         for future in as_completed(running):
             i, path = running[future]
             records[i] = future.result()
-            path.write_text(json.dumps(records[i], indent=1, default=str))
+            # a runner killed while writing must not lose a finished cell's record
+            write_text_atomic(path, json.dumps(records[i], indent=1, default=str))
             bar.update()
     records = [records[i] for i in sorted(records)]
     with open(spec_path, encoding="utf-8") as f:
@@ -268,18 +272,19 @@ def selection(record):
 
 def write_summaries(records, out, published=None, note=None):
     metrics = _metric_names(records)
-    with open(out / "results.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["dataset", "model", "seed", "status", *metrics, "best_epoch", "epochs",
-                         "seconds_per_epoch", "peak_rss_mb", "valid_metric", "best_valid", "error"])
-        for r in records:
-            ok = r["status"] == "ok"
-            writer.writerow([r["dataset"], r["label"], r["seed"], r["status"],
-                             *[r["test"][m] if ok else "" for m in metrics],
-                             r.get("best_epoch", ""), r.get("epochs", ""),
-                             r.get("seconds_per_epoch", ""), r.get("peak_rss_mb", ""),
-                             *selection(r), r.get("error", "")])
-    (out / "results.md").write_text(markdown_table(records, metrics, published or {}, note))
+    table = io.StringIO(newline="")
+    writer = csv.writer(table)
+    writer.writerow(["dataset", "model", "seed", "status", *metrics, "best_epoch", "epochs",
+                     "seconds_per_epoch", "peak_rss_mb", "valid_metric", "best_valid", "error"])
+    for r in records:
+        ok = r["status"] == "ok"
+        writer.writerow([r["dataset"], r["label"], r["seed"], r["status"],
+                         *[r["test"][m] if ok else "" for m in metrics],
+                         r.get("best_epoch", ""), r.get("epochs", ""),
+                         r.get("seconds_per_epoch", ""), r.get("peak_rss_mb", ""),
+                         *selection(r), r.get("error", "")])
+    write_text_atomic(out / "results.csv", table.getvalue())
+    write_text_atomic(out / "results.md", markdown_table(records, metrics, published or {}, note))
     plot(records, metrics, out)
 
 

@@ -8,7 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from recbole_elecrec.files import check_writable_dir
+from recbole_elecrec.files import check_writable_dir, write_text_atomic
 from recbole_elecrec.quick_start import evaluate_checkpoint, run
 
 
@@ -71,7 +71,7 @@ def save_result(result, result_file=None):
     text = json.dumps(result, indent=1, default=str)  # str() for the Config's enums and devices
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_text_atomic(path, text)
     summary = {key: result[key] for key in SUMMARY_KEYS if key in result}
     return {**summary, "result_file": str(paths[0])}
 
@@ -96,6 +96,8 @@ def main(argv=None):
         check_passthrough(passthrough)
         if args.result_file:
             check_writable_dir(Path(args.result_file).parent, "result_file")
+            if Path(args.result_file).exists() and not Path(args.result_file).is_file():
+                raise ValueError(f"result_file: {args.result_file} is not a regular file")
         if args.reference_checkpoint:
             result = evaluate_checkpoint(args.reference_checkpoint, args.model, args.dataset,
                                          config_files, reference=True,

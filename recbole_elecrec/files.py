@@ -29,6 +29,12 @@ def atomic_path(path, exclusive=False):
         partial.unlink(missing_ok=True)
 
 
+def write_text_atomic(path, text):
+    """``path.write_text(text)`` that never leaves a half-written file."""
+    with atomic_path(path) as partial:
+        Path(partial).write_text(text, encoding="utf-8")
+
+
 def _link(source, target):
     """Give ``source`` the name ``target`` unless that exists (a hard link cannot replace)."""
     try:

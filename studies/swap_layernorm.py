@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from recbole_elecrec.checkpoint import read_checkpoint
+from recbole_elecrec.files import atomic_path
 
 SHARED_EMBEDDINGS = ("full", "embed_only")
 
@@ -35,7 +36,8 @@ def swap_layernorm(source, target):
     state = checkpoint["state_dict"]
     for name in ("weight", "bias"):
         state[f"discriminator.LayerNorm.{name}"] = state[f"generator.LayerNorm.{name}"].clone()
-    torch.save(checkpoint, target)
+    with atomic_path(target, exclusive=True) as partial:  # whole, and never over another file
+        torch.save(checkpoint, partial)
 
 
 def main(argv=None):

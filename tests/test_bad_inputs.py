@@ -52,6 +52,8 @@ CASES = [
      ["checkpoint_dir", "not a directory"]),
     ("result-file", "run", ["--dataset=tiny", "--result_file=/proc/x/result.json"],
      ["result_file"]),
+    ("result-file-not-a-file", "run", ["--dataset=tiny", "--result_file=."],
+     ["result_file", "not a regular file"]),
     ("state-directory", "run", ["--dataset=tiny", "--training_state=folder"],
      ["training_state", "not a file"]),
     ("state-corrupt", "run", ["--dataset=tiny", "--training_state=corrupt.pth"],

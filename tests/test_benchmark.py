@@ -226,3 +226,24 @@ def test_a_killed_runner_stops_its_cells_and_keeps_their_state(tmp_path):
     cell = json.loads((out / "cells" / "toy__ELECRec__seed1.json").read_text())
     assert cell["epochs"] == saved["epoch"] + 2 and cell["train_seconds"] > saved["train_seconds"]
     assert cell["wall_seconds"] > cell["train_seconds"]
+
+
+def test_summaries_interrupted_mid_write_keep_the_previous_files(tmp_path, monkeypatch):
+    from recbole_elecrec import benchmark, files
+
+    records = [{"dataset": "toy", "label": "ELECRec", "seed": 1, "status": "ok", "epochs": 2,
+                "seconds_per_epoch": 1.0, "test": {"hit@10": 0.2}}]
+    monkeypatch.setattr(benchmark, "plot", lambda *args: None)
+    benchmark.write_summaries(records, tmp_path)
+    before = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    assert set(before) == {"results.csv", "results.md"}
+
+    def killed_mid_write(self, text, *args, **kwargs):
+        Path.write_bytes(self, text[:10].encode())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files.Path, "write_text", killed_mid_write)
+    records[0]["test"]["hit@10"] = 0.3
+    with pytest.raises(KeyboardInterrupt):
+        benchmark.write_summaries(records, tmp_path)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before  # no partial file left

@@ -72,3 +72,30 @@ def test_replaced_position_is_labelled_zero(data_path, workdir, monkeypatch):
     # both positions hold item 7, neither is the true next item: -log(1 - sigmoid(1.6))
     assert dis_loss.item() == pytest.approx(-math.log(1 - sigmoid(1.6)), abs=1e-6)
     assert model.step_stats["replaced"].item() == 2
+
+
+@pytest.mark.parametrize("quirks", [False, True])
+def test_a_distributed_step_shares_one_all_reduce_for_both_losses(data_path, workdir, monkeypatch,
+                                                                 quirks):
+    """Under DDP each loss is divided by its count over the global batch; both counts travel in
+    one all-reduce. Here a fake second rank holds 3 real targets and 5 scored positions more."""
+    import recbole_elecrec.distributed as distributed
+
+    _, _, model = make_model(data_path, gen_loss_on_padding=quirks, replace_padding=quirks)
+    calls = []
+
+    def all_reduce(counts):
+        calls.append(counts.clone())
+        counts += torch.tensor([3.0, 5.0])
+
+    monkeypatch.setattr(distributed, "is_distributed", lambda: True)
+    monkeypatch.setattr(distributed.dist, "all_reduce", all_reduce)
+    monkeypatch.setattr(distributed.dist, "get_world_size", lambda: 2)
+    rows = model.training_rows(batch(model, [[3, 4], [5, 6, 7]], [9, 8]))
+    model.calculate_loss(batch(model, [[3, 4], [5, 6, 7]], [9, 8]))
+
+    assert len(calls) == 2  # one for training_rows above, one for the step
+    real, scored = calls[0].tolist()
+    assert real == 5 and scored == (2 * 50 if quirks else 5)
+    assert rows.real_divisor.item() == (real + 3) / 2
+    assert rows.scored_divisor.item() == (scored + 5) / 2

@@ -14,7 +14,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from recbole_elecrec.distributed import global_divisor
 from recbole_elecrec.model import backbones
 from recbole_elecrec.model.network import init_weights
 from recbole_elecrec.model.sampler import GeneratorSampler
@@ -170,8 +169,8 @@ class ELECRec(SASRecPlus):
         is_target = rows.targets > 0
         label = (shown == rows.targets).float()
         weight = is_target.float() if self.dis_opt_version == "full" else (is_target & ~keep).float()
-        (divisor,) = global_divisor(is_target.sum())
-        loss = F.binary_cross_entropy_with_logits(logits, label, weight, reduction="sum") / divisor
+        loss = F.binary_cross_entropy_with_logits(logits, label, weight, reduction="sum")
+        loss = loss / rows.real_divisor
         with torch.no_grad():
             kept, replaced = is_target & (label > 0), is_target & (label == 0)
             self.step_stats.update(
@@ -197,8 +196,7 @@ class ELECRec(SASRecPlus):
             keep = self.sampler.keep_mask(rows.targets)
             shown = torch.where(keep, rows.targets, draw)
         else:
-            _, log_probs = self.generator_loss(rows)
-            shown, _ = self.replace(rows.targets, log_probs)
+            shown, _ = self.replace(rows.targets, self.generator_log_probs(rows))
         return self.head_logits(rows, shown), shown == rows.targets
 
     # ------------------------------------------------------------------ ranking

@@ -26,6 +26,9 @@ class TrainingRows(NamedTuple):
     chunks: list  # (inputs [B W], next-item targets [B W], position ids [B W] or None) per chunk
     masks: list  # [B W] bool per chunk: the positions whose outputs are used
     targets: torch.Tensor  # [N] the targets at those positions, chunk by chunk (0 = padding)
+    # the losses' divisors (see global_divisor), from one all-reduce a step under DDP:
+    real_divisor: torch.Tensor  # real targets (> 0)
+    scored_divisor: torch.Tensor  # targets in the generator's loss (also padding, if it counts)
 
 
 class SASRecPlus(SequentialRecommender):
@@ -171,7 +174,9 @@ class SASRecPlus(SequentialRecommender):
             ]
             masks = [targets > 0 for _, targets, _ in chunks]
         targets = torch.cat([t[m] for (_, t, _), m in zip(chunks, masks)])
-        return TrainingRows(chunks, masks, targets)
+        real = (targets > 0).sum()
+        scored = targets.new_tensor(targets.numel()) if self.gen_loss_on_padding else real
+        return TrainingRows(chunks, masks, targets, *global_divisor(real, scored))
 
     def _scored_states(self, network, inputs, positions, mask):
         """The network's hidden states at the scored positions ``mask`` of a chunk, [n H]."""
@@ -182,19 +187,23 @@ class SASRecPlus(SequentialRecommender):
         return self._encode(network, inputs, positions)[mask]
 
     # ------------------------------------------------------------------ training
+    def generator_log_probs(self, rows):
+        """The generator's log-probabilities over the item table at the scored positions of
+        ``rows``, [N n_items]."""
+        hidden = torch.cat([self._scored_states(self.generator, inputs, positions, mask)
+                            for (inputs, _, positions), mask in zip(rows.chunks, rows.masks)])
+        return (hidden @ self.generator.item_embedding.weight.t()).log_softmax(-1)
+
     def generator_loss(self, rows):
         """Next-item cross-entropy over the item table, a mean over the scored targets (padded
         positions count as item 0 under ``gen_loss_on_padding``). Returns the loss and the
-        generator's log-probabilities over the item table, [N n_items]."""
-        hidden = torch.cat([self._scored_states(self.generator, inputs, positions, mask)
-                            for (inputs, _, positions), mask in zip(rows.chunks, rows.masks)])
-        log_probs = (hidden @ self.generator.item_embedding.weight.t()).log_softmax(-1)
+        generator's log-probabilities, [N n_items]."""
+        log_probs = self.generator_log_probs(rows)
         scored = rows.targets > 0
         if self.gen_loss_on_padding:
             scored = torch.ones_like(scored)
-        (divisor,) = global_divisor(scored.sum())  # a mean, also over a distributed batch
         target_log_prob = log_probs.gather(1, rows.targets.unsqueeze(1)).squeeze(1)  # [N]
-        loss = -(target_log_prob * scored).sum() / divisor
+        loss = -(target_log_prob * scored).sum() / rows.scored_divisor
         self.step_stats = {"gen_loss": loss.detach()}
         return loss, log_probs
 
