@@ -151,3 +151,35 @@ def test_authors_weights_need_the_sasrec_backbone(data_path, workdir, tmp_path):
     with pytest.raises(ValueError, match="SASRec backbone, not GRU4Rec"):
         evaluate_checkpoint(tmp_path / "ref.pt", "ELECRec", "tiny", config_dict=settings,
                             reference=True)
+
+
+@pytest.mark.parametrize("model", ["ELECRec", "SASRecPlus"])
+@pytest.mark.parametrize("backbone", ["NextItNet", "GCSAN"])
+def test_a_backbones_own_regularizer_joins_each_networks_loss(data_path, workdir, backbone, model):
+    _, (train, _, _), net = backbone_model(data_path, backbone, model, reg_weight=0.1,
+                                           gen_loss_weight=0.7, dis_loss_weight=0.3)
+    interaction = next(iter(train))
+
+    def losses():
+        torch.manual_seed(0)  # the same dropout and draws with and without the regularizer
+        loss = net.calculate_loss(interaction)
+        return [part.item() for part in (loss if isinstance(loss, tuple) else [loss])]
+
+    def l2(network):  # RecBole's terms, written out: NextItNet's RegLoss and residual blocks
+        if backbone == "GCSAN":  # EmbLoss: the norm over the number of rows
+            weight = network.item_embedding.weight
+            return 0.1 * weight.norm(2).item() / weight.shape[0]
+        weights = [network.item_embedding.weight, network.final_layer.weight]
+        weights += [p for n, p in network.residual_blocks.named_parameters()
+                    if n.endswith("weight")]
+        return 0.1 * sum(w.norm(2).item() for w in weights)
+
+    regularized = losses()
+    weighted = [(0.7, net.generator)] + ([(0.3, net.discriminator)] if model == "ELECRec" else [])
+    expected = [weight * l2(network) for weight, network in weighted]
+    for _, network in weighted:
+        network.reg_weight = 0.0
+    plain = losses()
+    # float32 losses near 7: differences good to about 1e-6
+    assert [r - p for r, p in zip(regularized, plain)] == pytest.approx(expected, abs=3e-6)
+    assert all(e > 1e-4 for e in expected)  # so the tolerance is under 3% of each term

@@ -9,6 +9,9 @@ encoder is used, under this package's losses. Its layout depends on what the enc
 - ``prefix`` (NARM, STAMP, LightSANs, SRGNN, GCSAN): one state per sequence. RecBole's prefix
   rows, one target per row.
 
+A backbone whose RecBole training adds a regularizer to its loss (NextItNet, GCSAN: ``reg_weight``)
+adds it to each network's loss here too: under sharing, a shared weight is regularized by both.
+
 SASRec, the default, is this package's own network (``network.SASRecNetwork``), on one
 right-aligned row per user (the authors' layout).
 """
@@ -35,9 +38,23 @@ def nextitnet_states(network, item_seq):
     return network.final_layer(network.residual_blocks(network.item_embedding(item_seq)))
 
 
+def nextitnet_regularizer(network):
+    """What NextItNet's ``calculate_loss`` adds: L2 of the embedding and output weights, and of
+    the residual blocks, each weighted by ``reg_weight``."""
+    weights = [network.item_embedding.weight, network.final_layer.weight]
+    return network.reg_weight * network.reg_loss(weights) + network.reg_loss_rb()
+
+
+def gcsan_regularizer(network):
+    """What GCSAN's ``calculate_loss`` adds: ``reg_weight`` x L2 of the item embeddings."""
+    return network.reg_weight * network.reg_loss(network.item_embedding.weight).squeeze(0)
+
+
 class Backbone(NamedTuple):
     model: type  # RecBole's model class
     states: Optional[Callable] = None  # (network, left-aligned item_seq) -> [B L H]; None: prefix
+    # network -> the term RecBole's own training adds to the model's loss (None: nothing)
+    regularizer: Optional[Callable] = None
 
     @property
     def layout(self):
@@ -47,12 +64,12 @@ class Backbone(NamedTuple):
 DEFAULT = "SASRec"
 BACKBONES = {
     "GRU4Rec": Backbone(GRU4Rec, gru4rec_states),
-    "NextItNet": Backbone(NextItNet, nextitnet_states),
+    "NextItNet": Backbone(NextItNet, nextitnet_states, nextitnet_regularizer),
     "NARM": Backbone(NARM),
     "STAMP": Backbone(STAMP),
     "LightSANs": Backbone(LightSANs),
     "SRGNN": Backbone(SRGNN),
-    "GCSAN": Backbone(GCSAN),
+    "GCSAN": Backbone(GCSAN, regularizer=gcsan_regularizer),
 }
 SUPPORTED = (DEFAULT, *BACKBONES)
 
@@ -60,6 +77,13 @@ SUPPORTED = (DEFAULT, *BACKBONES)
 def layout(name):
     """``right_aligned`` (SASRec), ``positions`` or ``prefix``: see the module's docstring."""
     return "right_aligned" if name == DEFAULT else BACKBONES[name].layout
+
+
+def regularization(name, network):
+    """The regularizer of backbone ``name`` on ``network``: what RecBole's own training of that
+    model adds to its loss (0 where it adds nothing)."""
+    backbone = BACKBONES.get(name)
+    return backbone.regularizer(network) if backbone and backbone.regularizer else 0.0
 
 
 def settings_file(name):

@@ -125,12 +125,13 @@ class ELECRec(SASRecPlus):
     def calculate_loss(self, interaction):
         rows = self.training_rows(interaction)
         gen_loss, log_probs = self.generator_loss(rows)
+        gen_loss = self.gen_loss_weight * (gen_loss + self.regularization(self.generator))
         if not self.train_discriminator:
-            return self.gen_loss_weight * gen_loss, torch.zeros_like(gen_loss)
+            return gen_loss, torch.zeros_like(gen_loss)
         with torch.no_grad():
             shown, keep = self.replace(rows.targets, log_probs.detach())  # [N] each
         dis_loss = self.discriminator_loss(rows, shown, keep)
-        return self.gen_loss_weight * gen_loss, self.dis_loss_weight * dis_loss
+        return gen_loss, self.dis_loss_weight * (dis_loss + self.regularization(self.discriminator))
 
     def replace(self, targets, log_probs):
         """The items the discriminator is shown at the scored positions: the true target, or

@@ -209,7 +209,12 @@ class SASRecPlus(SequentialRecommender):
 
     def calculate_loss(self, interaction):
         gen_loss, _ = self.generator_loss(self.training_rows(interaction))
-        return self.gen_loss_weight * gen_loss
+        return self.gen_loss_weight * (gen_loss + self.regularization(self.generator))
+
+    def regularization(self, network):
+        """The backbone's own regularizer of ``network`` (NextItNet's, GCSAN's), part of that
+        network's loss; 0 for the others."""
+        return backbones.regularization(self.backbone, network)
 
     # ------------------------------------------------------------------ ranking
     @property
