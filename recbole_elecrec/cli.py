@@ -8,7 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from recbole_elecrec.files import check_writable_dir, write_text_atomic
+from recbole_elecrec.files import check_writable_file, write_text_atomic
 from recbole_elecrec.quick_start import evaluate_checkpoint, run
 
 
@@ -95,9 +95,7 @@ def main(argv=None):
     try:
         check_passthrough(passthrough)
         if args.result_file:
-            check_writable_dir(Path(args.result_file).parent, "result_file")
-            if Path(args.result_file).exists() and not Path(args.result_file).is_file():
-                raise ValueError(f"result_file: {args.result_file} is not a regular file")
+            check_writable_file(args.result_file, "result_file")
         if args.reference_checkpoint:
             result = evaluate_checkpoint(args.reference_checkpoint, args.model, args.dataset,
                                          config_files, reference=True,

@@ -12,7 +12,7 @@ from recbole.evaluator.register import metrics_dict
 from recbole.utils import ModelType
 
 from recbole_elecrec.distributed import init_process_group
-from recbole_elecrec.files import check_writable_dir
+from recbole_elecrec.files import check_writable_dir, check_writable_file
 from recbole_elecrec.model import SASRecPlus, backbones
 from recbole_elecrec.trainer import HISTORY_MASKS
 from recbole_elecrec.utils import get_model
@@ -202,9 +202,7 @@ def check_paths(config):
     check_writable_dir(config["checkpoint_dir"], "checkpoint_dir")
     state = config["training_state"]
     if state:
-        if Path(state).exists() and not Path(state).is_file():
-            raise ValueError(f"training_state: {state} is not a file")
-        check_writable_dir(Path(state).parent, "training_state")
+        check_writable_file(state, "training_state")
 
 
 def check_settings(config):

@@ -60,3 +60,11 @@ def check_writable_dir(path, setting):
     except OSError as error:
         raise ValueError(f"{setting}: {path} cannot be written ({existing}: {error.strerror})") \
             from None
+
+
+def check_writable_file(path, setting):
+    """Refuse a file path that is something else (a directory, a device) or whose directory
+    cannot be created or written, without creating anything."""
+    if Path(path).exists() and not Path(path).is_file():
+        raise ValueError(f"{setting}: {path} is not a regular file")
+    check_writable_dir(Path(path).parent, setting)

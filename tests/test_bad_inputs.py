@@ -55,7 +55,7 @@ CASES = [
     ("result-file-not-a-file", "run", ["--dataset=tiny", "--result_file=."],
      ["result_file", "not a regular file"]),
     ("state-directory", "run", ["--dataset=tiny", "--training_state=folder"],
-     ["training_state", "not a file"]),
+     ["training_state", "not a regular file"]),
     ("state-corrupt", "run", ["--dataset=tiny", "--training_state=corrupt.pth"],
      ["not a readable PyTorch checkpoint"]),
     ("state-plain-checkpoint", "run", ["--dataset=tiny", f"--training_state={BEST}"],
