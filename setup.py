@@ -10,8 +10,11 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.9",
-    packages=find_packages(include=["recbole_elecrec", "recbole_elecrec.*"]),
-    package_data={"recbole_elecrec": ["properties/*.yaml", "properties/*/*.yaml"]},
+    # the repository's properties/ goes into the package as recbole_elecrec/properties/
+    packages=find_packages(include=["recbole_elecrec", "recbole_elecrec.*"])
+    + ["recbole_elecrec.properties"],
+    package_dir={"recbole_elecrec.properties": "properties"},
+    package_data={"recbole_elecrec.properties": ["*.yaml", "*/*.yaml"]},
     install_requires=[
         "recbole==1.2.1",
         "torch>=2.0",

@@ -17,7 +17,12 @@ from recbole_elecrec.model import SASRecPlus, backbones
 from recbole_elecrec.trainer import HISTORY_MASKS
 from recbole_elecrec.utils import get_model
 
-PROPERTIES = Path(__file__).resolve().parent / "properties"
+# The package's property files: inside the package where it is installed from a wheel (setup.py
+# puts the repository's properties/ there), else the repository's own folder (a checkout or an
+# editable install).
+_PACKAGE = Path(__file__).resolve().parent
+PROPERTIES = (_PACKAGE / "properties" if (_PACKAGE / "properties").is_dir()
+              else _PACKAGE.parent / "properties")
 
 
 class Config(RecBoleConfig):
