@@ -1,5 +1,6 @@
 """studies/history_ranks.py: what the paper's protocol gives a ranking of the history first."""
 
+import importlib.util
 import json
 import math
 import subprocess
@@ -10,14 +11,17 @@ import torch
 
 from conftest import REPO, full_result
 
-sys.path.insert(0, str(REPO / "studies"))
-from history_ranks import tie_metrics  # noqa: E402
+SCRIPT = REPO / "studies" / "history_ranks.py"
+spec = importlib.util.spec_from_file_location("history_ranks", SCRIPT)
+history_ranks_module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(history_ranks_module)
+tie_metrics = history_ranks_module.tie_metrics
 
 HEADER = "user_id:token\titem_id:token\ttimestamp:float\n"
 
 
 def history_ranks(cwd, *args):
-    return subprocess.run([sys.executable, str(REPO / "studies" / "history_ranks.py"),
+    return subprocess.run([sys.executable, str(SCRIPT),
                            *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
 
