@@ -76,18 +76,20 @@ def history_only(name, data_path):
 
 
 @torch.no_grad()
-def model_protocols(checkpoint):
+def model_protocols(checkpoint, name):
     """Validation figures of the checkpoint's ranker (and ELECRec's generator) per protocol."""
     from recbole_elecrec.quick_start import load_data_and_model
 
     config, model, _, _, valid_data, _ = load_data_and_model(checkpoint)
+    if config["dataset"] != name:
+        raise ValueError(f"{checkpoint} holds a {config['dataset']} model, not {name}")
     model.eval()
     networks = {"ranker": model.ranker}
     if config["model"] == "ELECRec":
         networks["generator"] = model.generator
     result = {}
     for label, network in networks.items():
-        negative, greater, ties, hit = [], {}, {}, []
+        negative, greater, ties = [], {}, {}
         for interaction, _, positive_u, positive_i in valid_data:
             with ranking_with(model, network):
                 scores = model.full_sort_predict(interaction.to(model.device))  # [B n_items]
@@ -105,12 +107,11 @@ def model_protocols(checkpoint):
                 value = masked.gather(1, target[:, None])
                 greater.setdefault(protocol, []).append((masked > value).sum(1))
                 ties.setdefault(protocol, []).append((masked == value).sum(1) - 1)
-            hit.append(torch.ones(len(scores)))
-        hit = torch.cat(hit)
+        hit = torch.ones(sum(len(n) for n in negative))  # every user has its target ranked
         result[label] = {"negative_share": torch.cat(negative).mean().item(), **{
             p: tie_metrics(torch.cat(greater[p]), torch.cat(ties[p]), hit)["random"]
             for p in greater}}
-    return config["model"], config["dataset"], result
+    return config["model"], result
 
 
 @contextmanager
@@ -125,11 +126,12 @@ def ranking_with(model, network):
         cls.ranker = ranker
 
 
-def row(label, figures):
-    """One table line: a label, then the figures (or headings) in NAMES' order."""
-    return f"  {label:<14}" + "".join(
-        f"{figures[n]:>10.4f}" if isinstance(figures[n], float) else f"{figures[n]:>10}"
-        for n in NAMES)
+def table(heading, labels, figures):
+    """A heading line of NAMES, then one line of figures[label] per label."""
+    lines = [f"  {heading:<14}" + "".join(f"{n:>10}" for n in NAMES)]
+    lines += [f"  {label:<14}" + "".join(f"{figures[label][n]:>10.4f}" for n in NAMES)
+              for label in labels]
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -140,27 +142,21 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         bounds = history_only(args.name, args.data_path)
-        protocols = model_protocols(args.checkpoint) if args.checkpoint else None
-        if protocols and protocols[1] != args.name:
-            raise ValueError(f"{args.checkpoint} holds a {protocols[1]} model, not {args.name}")
+        protocols = model_protocols(args.checkpoint, args.name) if args.checkpoint else None
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"{args.name}: history first (all tied at 0), every other item below")
     for split, figures in bounds.items():
         print(f"{split}: {figures['repeats']} of {figures['users']} targets repeat a history item")
-        print(row("target", {name: name for name in NAMES}))
-        for order in ("first", "random", "last"):
-            print(row(order, figures[order]))
+        print(table("target", ("first", "random", "last"), figures))
     summary = {"dataset": args.name, "history_first": bounds}
     if protocols:
-        model, dataset, result = protocols
+        model, result = protocols
         print(f"\n{model} {args.checkpoint}, validation")
         for label, figures in result.items():
             print(f"{label}: {figures['negative_share']:.3f} of item scores below 0")
-            print(row("protocol", {name: name for name in NAMES}))
-            for protocol in ("none", "exclude", "reference"):
-                print(row(protocol, figures[protocol]))
+            print(table("protocol", ("none", "exclude", "reference"), figures))
         summary.update(model=model, checkpoint=str(args.checkpoint), validation=result)
     print(json.dumps(summary))
     return 0
