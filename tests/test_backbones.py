@@ -189,10 +189,10 @@ def test_a_backbones_own_regularizer_joins_each_networks_loss(data_path, workdir
 def test_plus_of_a_prefix_backbone_is_its_recbole_training(data_path, workdir, backbone):
     """With one state per sequence, "+" is the backbone's own CE on the prefix rows (so
     benchmarks give such a backbone no separate "+" cell)."""
-    config, (train, _, _), net = backbone_model(data_path, backbone, "SASRecPlus",
-                                                loss_type="CE", gen_loss_weight=1.0)
+    _, (train, _, _), net = backbone_model(data_path, backbone, "SASRecPlus",
+                                           loss_type="CE", gen_loss_weight=1.0)
     interaction = next(iter(train))
     net.eval()  # no dropout: both losses see the same network
-    recbole_loss = type(net.generator).calculate_loss(net.generator, interaction)
+    recbole_loss = net.generator.calculate_loss(interaction)
     torch.testing.assert_close(net.calculate_loss(interaction), recbole_loss)
     assert len(interaction) > 1 and recbole_loss.item() > 1.0
