@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from conftest import REPO, full_result
+from conftest import REPO, TINY, full_result, last_json, run_cli
 
 SCRIPT = REPO / "studies" / "history_ranks.py"
 spec = importlib.util.spec_from_file_location("history_ranks", SCRIPT)
@@ -80,3 +80,29 @@ def test_unmasked_figures_are_the_evaluators(elecrec_run, data_path):
     for metric, value in full_result(cwd, out)["best_valid"].items():
         assert unmasked[metric] == pytest.approx(value, abs=6e-5), metric
     assert set(summary["validation"]) == {"ranker", "generator"}
+
+
+def test_masked_figures_bracket_the_trainers(elecrec_run, workdir, monkeypatch):
+    # the trainer breaks ties (history items all at -inf or all at 0) in one fixed order, the
+    # script gives the expected value over random orders: the trainer's figure must lie between
+    # the script's "target last" and "target first" figures of the same protocol
+    cwd, out, _ = elecrec_run
+    checkpoint = cwd / out["checkpoint"]
+    tie_metrics_calls = []
+
+    def recording(*args):
+        tie_metrics_calls.append(tie_metrics(*args))
+        return tie_metrics_calls[-1]
+
+    monkeypatch.setattr(history_ranks_module, "tie_metrics", recording)
+    history_ranks_module.model_protocols(checkpoint, "tiny")
+    ranker = dict(zip(("none", "exclude", "reference"), tie_metrics_calls))  # ranker's come first
+    for protocol in ("exclude", "reference"):
+        trainer = last_json(run_cli(cwd, "--eval_only", f"--checkpoint={checkpoint}",
+                                    f"--history_mask={protocol}", *TINY))["best_valid"]
+        for metric, value in trainer.items():
+            first, last = ranker[protocol]["first"][metric], ranker[protocol]["last"][metric]
+            assert last - 6e-5 <= value <= first + 6e-5, (protocol, metric, last, value, first)
+        # the brackets are narrow enough to tell masked from unmasked figures
+        assert any(not ranker[protocol]["last"][m] <= v <= ranker[protocol]["first"][m]
+                   for m, v in ranker["none"]["random"].items()), protocol
