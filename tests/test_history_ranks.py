@@ -98,7 +98,7 @@ def test_masked_figures_bracket_the_trainers(elecrec_run, workdir, monkeypatch):
     history_ranks_module.model_protocols(checkpoint, "tiny")
     ranker = dict(zip(("none", "exclude", "reference"), tie_metrics_calls))  # ranker's come first
     for protocol in ("exclude", "reference"):
-        trainer = last_json(run_cli(cwd, "--eval_only", f"--checkpoint={checkpoint}",
+        trainer = last_json(run_cli(workdir, "--eval_only", f"--checkpoint={checkpoint}",
                                     f"--history_mask={protocol}", *TINY))["best_valid"]
         for metric, value in trainer.items():
             first, last = ranker[protocol]["first"][metric], ranker[protocol]["last"][metric]
