@@ -35,7 +35,7 @@ def test_losses_by_hand(data_path, workdir, monkeypatch, dis_opt_version, quirks
     # true one) at the second position; only the first position is kept
     drawn = torch.full((1, width), 11)
     drawn[0, -2:] = torch.tensor([7, 9])
-    monkeypatch.setattr(model.sampler, "draw", lambda logits: drawn.flatten()[-len(logits):] - 1)
+    monkeypatch.setattr(model.sampler, "draw", lambda logits: drawn.flatten()[-len(logits):])
     keep = torch.zeros(1, width, dtype=torch.bool)
     keep[0, -2] = True
     monkeypatch.setattr(model.sampler, "keep_mask", lambda targets: keep.flatten()[-len(targets):])
@@ -65,7 +65,7 @@ def test_replaced_position_is_labelled_zero(data_path, workdir, monkeypatch):
     gen_h = torch.zeros(1, 2, 16)
     monkeypatch.setattr(model, "_encode",
                         lambda net, seq, pos: gen_h if net is model.generator else dis_h)
-    monkeypatch.setattr(model.sampler, "draw", lambda logits: torch.tensor([6, 6]))  # item 7
+    monkeypatch.setattr(model.sampler, "draw", lambda logits: torch.tensor([7, 7]))
     monkeypatch.setattr(model.sampler, "keep_mask",
                         lambda targets: torch.zeros_like(targets, dtype=torch.bool))
     _, dis_loss = model.calculate_loss(batch(model, [[3, 4]], [9]))

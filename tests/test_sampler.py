@@ -59,7 +59,9 @@ def test_items_come_from_the_catalogue_never_padding(method):
     logits = torch.zeros(1000, 30)
     logits[:, 0] = 50.0  # the padding column would win every draw if it were a candidate
     for ratio in (1.0, 0.3):
-        items = GeneratorSampler(0.5, 1.0, ratio, method).sample_items(logits)
+        sampler = GeneratorSampler(0.5, 1.0, ratio, method)
+        items = sampler.sample_items(logits, sampler.allowed(30, logits.device))
         assert items.min() >= 1 and items.max() <= 29
-    subset = GeneratorSampler(0.5, 1.0, 0.3, method).sample_items(torch.zeros(5000, 30))
-    assert len(subset.unique()) == int(30 * 0.3) - 1  # one fresh subset per call
+    sampler = GeneratorSampler(0.5, 1.0, 0.3, method)
+    subset = sampler.sample_items(torch.zeros(5000, 30), sampler.allowed(30, logits.device))
+    assert len(subset.unique()) == int(30 * 0.3) - 1  # one fresh subset per step

@@ -124,26 +124,33 @@ class ELECRec(SASRecPlus):
     # ------------------------------------------------------------------ training
     def calculate_loss(self, interaction):
         rows = self.training_rows(interaction)
-        gen_loss, log_probs = self.generator_loss(rows)
-        gen_loss = self.gen_loss_weight * (gen_loss + self.regularization(self.generator))
+        hidden = self.generator_states(rows)
         if not self.train_discriminator:
+            gen_loss, _ = self.generator_loss(rows, hidden)
+            gen_loss = self.gen_loss_weight * (gen_loss + self.regularization(self.generator))
             return gen_loss, torch.zeros_like(gen_loss)
-        with torch.no_grad():
-            shown, keep = self.replace(rows.targets, log_probs.detach())  # [N] each
-        dis_loss = self.discriminator_loss(rows, shown, keep)
+        keep = self.keep_mask(rows.targets)
+        gen_loss, drawn = self.generator_loss(rows, hidden, (~keep).nonzero().squeeze(1),
+                                              self.sampler)
+        gen_loss = self.gen_loss_weight * (gen_loss + self.regularization(self.generator))
+        dis_loss = self.discriminator_loss(rows, self.shown_items(rows.targets, keep, drawn), keep)
         return gen_loss, self.dis_loss_weight * (dis_loss + self.regularization(self.discriminator))
 
-    def replace(self, targets, log_probs):
-        """The items the discriminator is shown at the scored positions: the true target, or
-        (each with probability ``sample_ratio``) a draw from the generator. Under
-        ``replace_padding`` padded positions are replaced too. Returns (shown [N], keep [N])."""
+    def keep_mask(self, targets):
+        """Where the true target stays, [N]: each position with probability 1 - ``sample_ratio``,
+        and every padded position unless ``replace_padding``."""
         keep = self.sampler.keep_mask(targets)
         if not self.replace_padding:
             keep |= targets == 0
+        return keep
+
+    @staticmethod
+    def shown_items(targets, keep, drawn):
+        """The items the discriminator is shown at the scored positions, [N]: the true target
+        where ``keep``, elsewhere the generator's draw (``drawn``, in position order)."""
         shown = targets.clone()
-        if not keep.all():  # draws only where they are shown: the same distribution, less work
-            shown[~keep] = self.sampler.sample_items(log_probs[~keep])
-        return shown, keep
+        shown[~keep] = drawn
+        return shown
 
     def head_logits(self, rows, shown):
         """The discriminator head's logit at each scored position of ``rows`` when it reads the
@@ -197,7 +204,10 @@ class ELECRec(SASRecPlus):
             keep = self.sampler.keep_mask(rows.targets)
             shown = torch.where(keep, rows.targets, draw)
         else:
-            shown, _ = self.replace(rows.targets, self.generator_log_probs(rows))
+            keep = self.keep_mask(rows.targets)
+            _, drawn = self.generator_loss(rows, self.generator_states(rows),
+                                           (~keep).nonzero().squeeze(1), self.sampler)
+            shown = self.shown_items(rows.targets, keep, drawn)
         return self.head_logits(rows, shown), shown == rows.targets
 
     # ------------------------------------------------------------------ ranking

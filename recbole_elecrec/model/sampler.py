@@ -7,7 +7,11 @@ class GeneratorSampler:
     """Draws one item per position from softmax(prob_power * logits) and picks which positions
     get it (each with probability ``sample_ratio``; the others keep the true target).
 
-    ``method`` is how the categorical draw is made; both sample the same distribution:
+    A draw over a large item table is made in two steps that give the same distribution: a chunk
+    of the table, by its mass (``log_mass``, ``choose``), then an item inside it
+    (``sample_items``); ``model/item_softmax.py`` streams the table that way.
+
+    ``method`` is how each categorical draw is made; both sample the same distribution:
     ``multinomial`` (the reference: ``torch.multinomial`` on softmax(logits) ** prob_power) or
     ``inverse_cdf`` (one uniform per row against float64 cumulative sums of the float32
     probabilities, taken over blocks of items and then inside the chosen block, so no float64
@@ -24,18 +28,33 @@ class GeneratorSampler:
         self.item_sample_ratio = item_sample_ratio
         self.method = method
 
-    def sample_items(self, logits):
-        """One item id per row of the generator's logits [N n_items] (column 0 is padding), or
-        of its log-softmax, which gives the same distribution.
+    def allowed(self, n_items, device):
+        """Which item ids may be drawn, [n_items] bool: every real item (never the padding id
+        0), or a fresh random ``item_sample_ratio`` share of them."""
+        allowed = torch.ones(n_items, dtype=torch.bool, device=device)
+        if self.item_sample_ratio < 1.0:
+            size = max(1, int(n_items * self.item_sample_ratio) - 1)
+            allowed.zero_()[torch.randperm(n_items - 1, device=device)[:size] + 1] = True
+        allowed[0] = False
+        return allowed
 
-        Candidates are all real items, or a fresh random ``item_sample_ratio`` share of them.
-        """
-        n_items = logits.size(-1)
-        if self.item_sample_ratio >= 1.0:
-            return self.draw(logits[:, 1:]) + 1
-        size = max(1, int(n_items * self.item_sample_ratio) - 1)
-        candidates = torch.randperm(n_items - 1, device=logits.device)[:size] + 1
-        return candidates[self.draw(logits[:, candidates])]
+    def log_mass(self, logits, allowed):
+        """log sum of exp(prob_power * logits) over the ``allowed`` columns, per row [M]; -inf
+        where none is allowed."""
+        return (self.prob_power * logits).masked_fill(~allowed, -torch.inf).logsumexp(-1)
+
+    def choose(self, log_mass):
+        """One column per row of ``log_mass`` [M K], with probability proportional to its mass."""
+        mass = (log_mass.double() - log_mass.max(-1, keepdim=True).values.double()).exp()
+        if self.method == "multinomial":
+            return torch.multinomial(mass, 1).squeeze(-1)
+        cumulative = mass.cumsum(-1)
+        u = torch.rand(len(mass), 1, dtype=mass.dtype, device=mass.device) * cumulative[:, -1:]
+        return search(cumulative, u)[:, 0]
+
+    def sample_items(self, logits, allowed):
+        """One column per row of ``logits`` [M C] among the ``allowed`` ones [C]."""
+        return self.draw(logits.masked_fill(~allowed, -torch.inf))
 
     def draw(self, logits):
         """One column index per row of ``logits`` [N C], from softmax(prob_power * logits)."""
@@ -58,13 +77,19 @@ class GeneratorSampler:
         block_mass = torch.cat(block_mass, dim=1).double()  # [N blocks]
         cumulative = block_mass.cumsum(-1)
         u = torch.rand(n, 1, dtype=cumulative.dtype, device=logits.device) * cumulative[:, -1:]
-        block = torch.searchsorted(cumulative, u, right=True).clamp_(max=block_mass.size(1) - 1)
+        block = search(cumulative, u)
         u -= cumulative.gather(1, block) - block_mass.gather(1, block)  # mass left in the block
         columns = block * size + torch.arange(size, device=logits.device)  # [N size]
         inside = probs.gather(1, columns.clamp(max=c - 1)).double() * (columns < c)
-        offset = torch.searchsorted(inside.cumsum_(-1), u, right=True).clamp_(max=size - 1)
-        return (block * size + offset).squeeze(-1).clamp_(max=c - 1)
+        return (block * size + search(inside.cumsum_(-1), u)).squeeze(-1)
 
     def keep_mask(self, targets):
         """True where the true target is kept (probability 1 - sample_ratio), per position."""
         return torch.rand(targets.shape, device=targets.device) < 1 - self.sample_ratio
+
+
+def search(cumulative, u):
+    """Per row, the first column whose cumulative mass [M K] exceeds ``u`` [M 1]: a column with
+    mass, also where rounding leaves ``u`` at or past the row's total."""
+    u = torch.minimum(u, cumulative[:, -1:].nextafter(torch.zeros_like(u)))
+    return torch.searchsorted(cumulative, u, right=True)

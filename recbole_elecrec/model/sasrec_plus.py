@@ -16,6 +16,7 @@ from recbole.utils import InputType
 
 from recbole_elecrec.distributed import global_divisor
 from recbole_elecrec.model import backbones
+from recbole_elecrec.model.item_softmax import item_softmax
 from recbole_elecrec.model.network import SASRecNetwork, init_weights
 from recbole_elecrec.optim import SHARED_UPDATES
 
@@ -65,6 +66,7 @@ class SASRecPlus(SequentialRecommender):
         self.seq_alignment = config["seq_alignment"]
         self.gen_loss_on_padding = config["gen_loss_on_padding"]
         self.length_bucket_rows = config["length_bucket_rows"]
+        self.item_chunk_size = config["item_chunk_size"]
         self.backbone = config["backbone"]
         self.layout = backbones.layout(self.backbone)
         # statistics of the last training step, read by the trainer
@@ -80,6 +82,9 @@ class SASRecPlus(SequentialRecommender):
         cls.one_of(config, "seq_alignment", cls.ALIGNMENTS)
         cls.one_of(config, "shared_updates", SHARED_UPDATES)
         cls.one_of(config, "backbone", backbones.SUPPORTED)
+        if not config["item_chunk_size"] >= 0:
+            raise ValueError(f"item_chunk_size must be >= 0 (0: the whole item table), got "
+                             f"{config['item_chunk_size']}")
         backbone = config["backbone"]
         if backbone != backbones.DEFAULT and config["gen_loss_on_padding"]:
             raise ValueError(f"gen_loss_on_padding reproduces the authors' SASRec code: it needs "
@@ -187,28 +192,28 @@ class SASRecPlus(SequentialRecommender):
         return self._encode(network, inputs, positions)[mask]
 
     # ------------------------------------------------------------------ training
-    def generator_log_probs(self, rows):
-        """The generator's log-probabilities over the item table at the scored positions of
-        ``rows``, [N n_items]."""
-        hidden = torch.cat([self._scored_states(self.generator, inputs, positions, mask)
-                            for (inputs, _, positions), mask in zip(rows.chunks, rows.masks)])
-        return (hidden @ self.generator.item_embedding.weight.t()).log_softmax(-1)
+    def generator_states(self, rows):
+        """The generator's hidden states at the scored positions of ``rows``, [N H]."""
+        return torch.cat([self._scored_states(self.generator, inputs, positions, mask)
+                          for (inputs, _, positions), mask in zip(rows.chunks, rows.masks)])
 
-    def generator_loss(self, rows):
-        """Next-item cross-entropy over the item table, a mean over the scored targets (padded
-        positions count as item 0 under ``gen_loss_on_padding``). Returns the loss and the
-        generator's log-probabilities, [N n_items]."""
-        log_probs = self.generator_log_probs(rows)
+    def generator_loss(self, rows, hidden, draw=None, sampler=None):
+        """Next-item cross-entropy over the item table at the states ``hidden`` [N H], a mean over
+        the scored targets (padded positions count as item 0 under ``gen_loss_on_padding``), and
+        one item drawn by ``sampler`` for each row index in ``draw``. The table is read
+        ``item_chunk_size`` items at a time (``model/item_softmax.py``). Returns (loss, drawn)."""
         scored = rows.targets > 0
         if self.gen_loss_on_padding:
             scored = torch.ones_like(scored)
-        target_log_prob = log_probs.gather(1, rows.targets.unsqueeze(1)).squeeze(1)  # [N]
-        loss = -(target_log_prob * scored).sum() / rows.scored_divisor
+        total, drawn = item_softmax(hidden, self.generator.item_embedding.weight, rows.targets,
+                                    scored, draw, sampler, self.item_chunk_size)
+        loss = total / rows.scored_divisor
         self.step_stats = {"gen_loss": loss.detach()}
-        return loss, log_probs
+        return loss, drawn
 
     def calculate_loss(self, interaction):
-        gen_loss, _ = self.generator_loss(self.training_rows(interaction))
+        rows = self.training_rows(interaction)
+        gen_loss, _ = self.generator_loss(rows, self.generator_states(rows))
         return self.gen_loss_weight * (gen_loss + self.regularization(self.generator))
 
     def regularization(self, network):

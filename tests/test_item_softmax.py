@@ -1,0 +1,90 @@
+"""The chunked softmax over the item table: the dense cross-entropy's loss and gradients, and
+draws from softmax(prob_power x logits) however the table is cut."""
+
+import pytest
+import torch
+
+from recbole_elecrec.model.item_softmax import item_softmax
+from recbole_elecrec.model.sampler import GeneratorSampler
+
+N_ITEMS = 23  # column 0 is the padding item
+
+
+def dense_loss(hidden, table, targets, scored):
+    log_probs = (hidden @ table.t()).log_softmax(-1)
+    return -(log_probs.gather(1, targets.unsqueeze(1)).squeeze(1) * scored).sum()
+
+
+@pytest.mark.parametrize("chunk", [0, 1, 5, N_ITEMS, 64])
+@pytest.mark.parametrize("on_padding", [False, True])
+def test_loss_and_gradients_match_a_dense_log_softmax(chunk, on_padding):
+    torch.manual_seed(0)
+    hidden = torch.randn(37, 6, dtype=torch.float64, requires_grad=True)
+    table = torch.randn(N_ITEMS, 6, dtype=torch.float64, requires_grad=True)
+    targets = torch.randint(0, N_ITEMS, (37,))
+    targets[:5] = 0  # padded positions: item 0, in the loss only under the padding quirk
+    scored = torch.ones_like(targets, dtype=torch.bool) if on_padding else targets > 0
+
+    loss, drawn = item_softmax(hidden, table, targets, scored, chunk=chunk)
+    (0.7 * loss).backward()  # backward scales the gradients kept from forward
+    got = loss.detach(), hidden.grad.clone(), table.grad.clone()
+    hidden.grad, table.grad = None, None
+    expected = dense_loss(hidden, table, targets, scored)
+    (0.7 * expected).backward()
+
+    assert drawn.numel() == 0
+    torch.testing.assert_close(got[0], expected.detach(), atol=1e-10, rtol=0)
+    torch.testing.assert_close(got[1], hidden.grad, atol=1e-10, rtol=0)
+    torch.testing.assert_close(got[2], table.grad, atol=1e-10, rtol=0)
+
+
+def draw_frequencies(sampler, chunk, grad, rows=150_000, seed=1):
+    """Draws at ``rows`` copies of one position, and the sharpened softmax over real items."""
+    torch.manual_seed(seed)
+    hidden = torch.randn(1, 4).expand(rows, -1).contiguous().requires_grad_(grad)
+    table = torch.randn(N_ITEMS, 4) * 0.8
+    targets = torch.ones(rows, dtype=torch.long)
+    scored = torch.ones(rows, dtype=torch.bool)
+    with torch.set_grad_enabled(grad):
+        _, drawn = item_softmax(hidden, table, targets, scored, torch.arange(rows), sampler,
+                                chunk)
+    logits = (hidden[0].detach() @ table.t()).double()
+    return torch.bincount(drawn, minlength=N_ITEMS).double() / rows, logits
+
+
+def within_five_errors(got, expected, rows):
+    """5 standard errors of a binomial share: fails for a wrong distribution, not by chance."""
+    tolerance = 5 * torch.sqrt(expected * (1 - expected) / rows) + 1e-4
+    return bool(torch.all((got - expected).abs() <= tolerance))
+
+
+@pytest.mark.parametrize("method", GeneratorSampler.METHODS)
+@pytest.mark.parametrize("chunk,power,grad", [(0, 1.0, True), (4, 1.0, True), (7, 2.0, False),
+                                              (7, 1.0, True), (5, 4.4, True)])
+def test_streamed_draws_follow_the_sharpened_softmax(method, chunk, power, grad):
+    sampler = GeneratorSampler(0.5, power, 1.0, method)
+    got, logits = draw_frequencies(sampler, chunk, grad)
+    expected = torch.zeros(N_ITEMS, dtype=torch.float64)
+    expected[1:] = torch.softmax(power * logits[1:], -1)
+    assert got[0] == 0  # never the padding item
+    assert within_five_errors(got, expected, 150_000), (got, expected)
+
+
+@pytest.mark.parametrize("method", GeneratorSampler.METHODS)
+@pytest.mark.parametrize("chunk", [0, 6])
+def test_an_item_subset_is_drawn_from_as_the_softmax_over_it(method, chunk):
+    sampler = GeneratorSampler(0.5, 1.0, 0.5, method)
+    got, logits = draw_frequencies(sampler, chunk, True, rows=100_000)
+    subset = got.nonzero().squeeze(1)
+    assert len(subset) == int(N_ITEMS * 0.5) - 1 and subset.min() >= 1  # one subset a step
+    expected = torch.zeros(N_ITEMS, dtype=torch.float64)
+    expected[subset] = torch.softmax(logits[subset], -1)
+    assert within_five_errors(got, expected, 100_000), (got, expected)
+
+
+def test_a_chunk_without_allowed_items_is_never_chosen():
+    sampler = GeneratorSampler(0.5, 1.0, 1.0, "inverse_cdf")
+    log_mass = torch.tensor([[-torch.inf, 0.0, -torch.inf, 1.0]]).expand(10_000, -1)
+    chosen = sampler.choose(log_mass)
+    assert set(chosen.tolist()) == {1, 3}
+    assert abs((chosen == 3).double().mean().item() - torch.tensor(1.0).sigmoid().item()) < 0.02
