@@ -153,13 +153,9 @@ def step_model(data_path, mode, quirks, **overrides):
 
 def fix_draws(monkeypatch, model):
     """Draws as functions of what the sampler sees, so they do not depend on how the model lays
-    out or orders positions, nor on how the item table is chunked: it proposes the generator's
-    top item (a chunk's mass is its best logit), and keeps the true target unless its id is
-    divisible by 3 (padding included)."""
+    out or orders positions: it proposes the generator's top item, and keeps the true target
+    unless its id is divisible by 3 (padding included)."""
     monkeypatch.setattr(model.sampler, "draw", lambda logits: logits.argmax(-1))
-    monkeypatch.setattr(model.sampler, "log_mass", lambda logits, allowed: logits.masked_fill(
-        ~allowed, -torch.inf).max(-1).values)
-    monkeypatch.setattr(model.sampler, "choose", lambda mass: mass.argmax(-1))
     monkeypatch.setattr(model.sampler, "keep_mask", lambda t: t % 3 != 0)
 
 
@@ -201,7 +197,7 @@ def spec_losses(p, quirks):
     return gen, dis, sampled
 
 
-# the whole item table at once, and in chunks of 7 items (the last one partial)
+# the softmax of all positions at once, and of 7 at a time (the last chunk partial)
 CHUNKS = pytest.mark.parametrize("chunk", [0, 7])
 
 
@@ -210,7 +206,7 @@ CHUNKS = pytest.mark.parametrize("chunk", [0, 7])
 @pytest.mark.parametrize("mode", ["none", "embed_only", "encoder_only", "full"])
 def test_training_step_matches_an_independent_recomputation(data_path, workdir, monkeypatch,
                                                               mode, quirks, chunk):
-    _, model = step_model(data_path, mode, quirks, item_chunk_size=chunk)
+    _, model = step_model(data_path, mode, quirks, softmax_chunk_rows=chunk)
     fix_draws(monkeypatch, model)
     seen = []
     encode = model._encode
@@ -267,7 +263,7 @@ def test_two_optimizer_steps_match_the_authors_optimizer(data_path, workdir, mon
     from recbole_elecrec.utils import get_trainer
 
     config, model = step_model(data_path, mode, quirks, shared_updates=updates,
-                               item_chunk_size=chunk)
+                               softmax_chunk_rows=chunk)
     # in float64: Adam divides by the gradient's size, so float32 rounding noise on a gradient
     # near 0 would become an lr-sized step of either sign
     model.double()

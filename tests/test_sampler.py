@@ -5,15 +5,18 @@ import torch
 
 from recbole_elecrec.model.sampler import GeneratorSampler
 
+EVERY_COLUMN = torch.ones(5, dtype=torch.bool)
 
-def frequencies(sampler, logits, draws):
+
+def frequencies(sampler, logits, draws, allowed=EVERY_COLUMN):
     torch.manual_seed(0)
-    picks = sampler.draw(logits.expand(draws, -1).contiguous())
+    log_probs = logits.log_softmax(-1).expand(draws, -1).contiguous()
+    picks = sampler.sample_items(log_probs, allowed)
     return torch.bincount(picks, minlength=logits.size(-1)).double() / draws
 
 
 @pytest.mark.parametrize("method", GeneratorSampler.METHODS)
-@pytest.mark.parametrize("power", [1.0, 4.4])
+@pytest.mark.parametrize("power", [1.0, 4.4, 0.3])
 def test_draws_follow_the_sharpened_softmax(method, power):
     logits = torch.tensor([[0.5, -1.0, 2.0, 0.0, 1.0]])
     sampler = GeneratorSampler(0.5, power, 1.0, method)
@@ -32,6 +35,17 @@ def test_larger_power_sharpens(method):
     assert sharp[2] > 0.9 > 0.6 > soft[2]
 
 
+@pytest.mark.parametrize("method", GeneratorSampler.METHODS)
+def test_allowed_items_far_below_the_best_one_are_still_drawn(method):
+    """Their exp underflows next to the best item's; the draw is among them all the same."""
+    logits = torch.tensor([[0.0, 300.0, 1.0, 0.0, -1.0]])
+    allowed = torch.tensor([False, False, True, True, True])
+    got = frequencies(GeneratorSampler(0.5, 2.0, 1.0, method), logits, 50_000, allowed)
+    expected = torch.zeros(5, dtype=torch.float64)
+    expected[2:] = torch.softmax(2.0 * logits[0, 2:].double(), -1)
+    assert torch.all((got - expected).abs() < 0.01), (got, expected)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("method", GeneratorSampler.METHODS)
 def test_draws_over_many_blocks_follow_the_softmax(method):
@@ -41,7 +55,8 @@ def test_draws_over_many_blocks_follow_the_softmax(method):
     logits = torch.randn(1, columns) * 1.5
     logits[0, [5, 130, 290]] += 4.0  # heavy items in the first, second and last block
     expected = torch.softmax(2.0 * logits.double(), -1)[0]
-    got = frequencies(GeneratorSampler(0.5, 2.0, 1.0, method), logits, 300_000)
+    allowed = torch.ones(columns, dtype=torch.bool)
+    got = frequencies(GeneratorSampler(0.5, 2.0, 1.0, method), logits, 300_000, allowed)
     tolerance = 5 * torch.sqrt(expected * (1 - expected) / 300_000) + 1e-4
     assert torch.all((got - expected).abs() <= tolerance)
 
@@ -56,12 +71,12 @@ def test_replacement_rate_matches_sample_ratio(ratio):
 @pytest.mark.parametrize("method", GeneratorSampler.METHODS)
 def test_items_come_from_the_catalogue_never_padding(method):
     torch.manual_seed(0)
-    logits = torch.zeros(1000, 30)
-    logits[:, 0] = 50.0  # the padding column would win every draw if it were a candidate
+    log_probs = torch.zeros(1000, 30)
+    log_probs[:, 0] = 50.0  # the padding column would win every draw if it were a candidate
     for ratio in (1.0, 0.3):
         sampler = GeneratorSampler(0.5, 1.0, ratio, method)
-        items = sampler.sample_items(logits, sampler.allowed(30, logits.device))
+        items = sampler.sample_items(log_probs, sampler.allowed(30, log_probs.device))
         assert items.min() >= 1 and items.max() <= 29
     sampler = GeneratorSampler(0.5, 1.0, 0.3, method)
-    subset = sampler.sample_items(torch.zeros(5000, 30), sampler.allowed(30, logits.device))
+    subset = sampler.sample_items(torch.zeros(5000, 30), sampler.allowed(30, log_probs.device))
     assert len(subset.unique()) == int(30 * 0.3) - 1  # one fresh subset per step

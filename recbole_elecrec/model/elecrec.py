@@ -130,7 +130,7 @@ class ELECRec(SASRecPlus):
             gen_loss = self.gen_loss_weight * (gen_loss + self.regularization(self.generator))
             return gen_loss, torch.zeros_like(gen_loss)
         keep = self.keep_mask(rows.targets)
-        gen_loss, drawn = self.generator_loss(rows, hidden, (~keep).nonzero().squeeze(1),
+        gen_loss, drawn = self.generator_loss(rows, hidden, ~keep,
                                               self.sampler)
         gen_loss = self.gen_loss_weight * (gen_loss + self.regularization(self.generator))
         dis_loss = self.discriminator_loss(rows, self.shown_items(rows.targets, keep, drawn), keep)
@@ -206,7 +206,7 @@ class ELECRec(SASRecPlus):
         else:
             keep = self.keep_mask(rows.targets)
             _, drawn = self.generator_loss(rows, self.generator_states(rows),
-                                           (~keep).nonzero().squeeze(1), self.sampler)
+                                           ~keep, self.sampler)
             shown = self.shown_items(rows.targets, keep, drawn)
         return self.head_logits(rows, shown), shown == rows.targets
 

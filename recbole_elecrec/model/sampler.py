@@ -7,14 +7,10 @@ class GeneratorSampler:
     """Draws one item per position from softmax(prob_power * logits) and picks which positions
     get it (each with probability ``sample_ratio``; the others keep the true target).
 
-    A draw over a large item table is made in two steps that give the same distribution: a chunk
-    of the table, by its mass (``log_mass``, ``choose``), then an item inside it
-    (``sample_items``); ``model/item_softmax.py`` streams the table that way.
-
     ``method`` is how each categorical draw is made; both sample the same distribution:
     ``multinomial`` (the reference: ``torch.multinomial`` on softmax(logits) ** prob_power) or
     ``inverse_cdf`` (one uniform per row against float64 cumulative sums of the float32
-    probabilities, taken over blocks of items and then inside the chosen block, so no float64
+    weights, taken over blocks of items and then inside the chosen block, so no float64
     copy of the [rows x items] matrix is made; several times faster on CPU).
     """
 
@@ -38,49 +34,45 @@ class GeneratorSampler:
         allowed[0] = False
         return allowed
 
-    def log_mass(self, logits, allowed):
-        """log sum of exp(prob_power * logits) over the ``allowed`` columns, per row [M]; -inf
-        where none is allowed."""
-        return (self.prob_power * logits).masked_fill(~allowed, -torch.inf).logsumexp(-1)
+    def sample_items(self, log_probs, allowed):
+        """One column per row of the generator's log-softmax ``log_probs`` [M C], among the
+        ``allowed`` columns [C]."""
+        return self.draw(self.weights(log_probs, allowed))
 
-    def choose(self, log_mass):
-        """One column per row of ``log_mass`` [M K], with probability proportional to its mass."""
-        mass = (log_mass.double() - log_mass.max(-1, keepdim=True).values.double()).exp()
+    def weights(self, log_probs, allowed):
+        """Weights proportional to softmax(prob_power * logits) over the ``allowed`` columns, 0
+        elsewhere, [M C]: exp(prob_power * (log_probs - the row's best allowed one)), so the best
+        allowed item weighs 1 and a row never underflows to all zeros."""
+        weights = log_probs.masked_fill(~allowed, -torch.inf)
+        weights -= weights.max(-1, keepdim=True).values
+        if self.prob_power != 1.0:
+            weights.mul_(self.prob_power)
+        return weights.exp_()
+
+    def draw(self, weights):
+        """One column index per row of ``weights`` [N C] (>= 0, not all 0), with probability
+        proportional to its weight."""
+        return torch.cat([self._draw(rows) for rows in weights.split(self.ROWS)])
+
+    def _draw(self, weights):
         if self.method == "multinomial":
-            return torch.multinomial(mass, 1).squeeze(-1)
-        cumulative = mass.cumsum(-1)
-        u = torch.rand(len(mass), 1, dtype=mass.dtype, device=mass.device) * cumulative[:, -1:]
-        return search(cumulative, u)[:, 0]
+            return torch.multinomial(weights, 1).squeeze(-1)
+        return self._inverse_cdf(weights)
 
-    def sample_items(self, logits, allowed):
-        """One column per row of ``logits`` [M C] among the ``allowed`` ones [C]."""
-        return self.draw(logits.masked_fill(~allowed, -torch.inf))
-
-    def draw(self, logits):
-        """One column index per row of ``logits`` [N C], from softmax(prob_power * logits)."""
-        return torch.cat([self._draw(rows) for rows in logits.split(self.ROWS)])
-
-    def _draw(self, logits):
-        if self.method == "multinomial":
-            probs = torch.softmax(logits, dim=-1) ** self.prob_power
-            return torch.multinomial(probs, 1).squeeze(-1)
-        return self._inverse_cdf(logits)
-
-    def _inverse_cdf(self, logits):
-        n, c = logits.shape
+    def _inverse_cdf(self, weights):
+        n, c = weights.shape
         size = self.BLOCK
-        probs = (logits - logits.max(-1, keepdim=True).values).mul_(self.prob_power).exp_()
         whole = c - c % size
-        block_mass = [probs[:, :whole].view(n, -1, size).sum(-1)]
+        block_mass = [weights[:, :whole].view(n, -1, size).sum(-1)]
         if whole < c:
-            block_mass.append(probs[:, whole:].sum(-1, keepdim=True))
+            block_mass.append(weights[:, whole:].sum(-1, keepdim=True))
         block_mass = torch.cat(block_mass, dim=1).double()  # [N blocks]
         cumulative = block_mass.cumsum(-1)
-        u = torch.rand(n, 1, dtype=cumulative.dtype, device=logits.device) * cumulative[:, -1:]
+        u = torch.rand(n, 1, dtype=cumulative.dtype, device=weights.device) * cumulative[:, -1:]
         block = search(cumulative, u)
         u -= cumulative.gather(1, block) - block_mass.gather(1, block)  # mass left in the block
-        columns = block * size + torch.arange(size, device=logits.device)  # [N size]
-        inside = probs.gather(1, columns.clamp(max=c - 1)).double() * (columns < c)
+        columns = block * size + torch.arange(size, device=weights.device)  # [N size]
+        inside = weights.gather(1, columns.clamp(max=c - 1)).double() * (columns < c)
         return (block * size + search(inside.cumsum_(-1), u)).squeeze(-1)
 
     def keep_mask(self, targets):

@@ -66,7 +66,7 @@ class SASRecPlus(SequentialRecommender):
         self.seq_alignment = config["seq_alignment"]
         self.gen_loss_on_padding = config["gen_loss_on_padding"]
         self.length_bucket_rows = config["length_bucket_rows"]
-        self.item_chunk_size = config["item_chunk_size"]
+        self.softmax_chunk_rows = config["softmax_chunk_rows"]
         self.backbone = config["backbone"]
         self.layout = backbones.layout(self.backbone)
         # statistics of the last training step, read by the trainer
@@ -82,9 +82,9 @@ class SASRecPlus(SequentialRecommender):
         cls.one_of(config, "seq_alignment", cls.ALIGNMENTS)
         cls.one_of(config, "shared_updates", SHARED_UPDATES)
         cls.one_of(config, "backbone", backbones.SUPPORTED)
-        if not config["item_chunk_size"] >= 0:
-            raise ValueError(f"item_chunk_size must be >= 0 (0: the whole item table), got "
-                             f"{config['item_chunk_size']}")
+        if not config["softmax_chunk_rows"] >= 0:
+            raise ValueError(f"softmax_chunk_rows must be >= 0 (0: all positions at once), got "
+                             f"{config['softmax_chunk_rows']}")
         backbone = config["backbone"]
         if backbone != backbones.DEFAULT and config["gen_loss_on_padding"]:
             raise ValueError(f"gen_loss_on_padding reproduces the authors' SASRec code: it needs "
@@ -200,13 +200,14 @@ class SASRecPlus(SequentialRecommender):
     def generator_loss(self, rows, hidden, draw=None, sampler=None):
         """Next-item cross-entropy over the item table at the states ``hidden`` [N H], a mean over
         the scored targets (padded positions count as item 0 under ``gen_loss_on_padding``), and
-        one item drawn by ``sampler`` for each row index in ``draw``. The table is read
-        ``item_chunk_size`` items at a time (``model/item_softmax.py``). Returns (loss, drawn)."""
+        one item drawn by ``sampler`` at each position where ``draw`` [N] is True. The softmax is
+        formed ``softmax_chunk_rows`` positions at a time (``model/item_softmax.py``). Returns
+        (loss, drawn items in position order)."""
         scored = rows.targets > 0
         if self.gen_loss_on_padding:
             scored = torch.ones_like(scored)
         total, drawn = item_softmax(hidden, self.generator.item_embedding.weight, rows.targets,
-                                    scored, draw, sampler, self.item_chunk_size)
+                                    scored, draw, sampler, self.softmax_chunk_rows)
         loss = total / rows.scored_divisor
         self.step_stats = {"gen_loss": loss.detach()}
         return loss, drawn
