@@ -26,6 +26,7 @@ from recbole_elecrec.checkpoint import load_state, read_checkpoint, read_trainin
 # check_settings: imported here before Config had it
 from recbole_elecrec.config import Config, check_settings, model_defaults  # noqa: F401
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
+from recbole_elecrec.data.inter_file import check_inter_file
 from recbole_elecrec.data.prepare import PAPER_DATASETS, ensure_prepared
 from recbole_elecrec.files import atomic_path, check_writable_dir
 from recbole_elecrec.model import SASRecPlus
@@ -79,14 +80,27 @@ def download_dataset(name, url, data_dir):
                 shutil.copyfile(file, partial)
 
 
+def own_dataset_class(config):
+    """This package's dataset class for the model, or None where RecBole's serves it."""
+    if issubclass(get_model(config["model"]), SASRecPlus):
+        return ELECRecDataset
+    if uses_history_dataset(config):
+        return HistorySequentialDataset
+    return None
+
+
+def check_dataset(config):
+    """Make the dataset's .inter file exist and hold the columns the settings name; settles
+    ``load_col`` (``check_inter_file``). Bad data is refused here, before loading."""
+    ensure_dataset(config)
+    check_inter_file(config, file_order=own_dataset_class(config) is not None)
+
+
 def create_dataset(config):
     """The model's dataset; a missing one is prepared or downloaded first."""
-    ensure_dataset(config)
-    if issubclass(get_model(config["model"]), SASRecPlus):
-        return ELECRecDataset(config)
-    if uses_history_dataset(config):
-        return HistorySequentialDataset(config)
-    return recbole_create_dataset(config)
+    check_dataset(config)
+    dataset_class = own_dataset_class(config)
+    return dataset_class(config) if dataset_class else recbole_create_dataset(config)
 
 
 def build(model=None, dataset=None, config_file_list=None, config_dict=None, load_weights=None):
@@ -113,6 +127,8 @@ def build(model=None, dataset=None, config_file_list=None, config_dict=None, loa
     logger = logging.getLogger()
     logger.info(config)
     logger.info(data)
+    if getattr(data, "order_note", None):  # once, now that the run's log exists
+        logger.info(data.order_note)
     logger.info(model)
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     return config, trainer, (train_data, valid_data, test_data)
@@ -141,7 +157,7 @@ def run(model=None, dataset=None, config_file_list=None, config_dict=None, saved
                     config_dict=config_dict)
     if config["training_state"]:
         raise ValueError("training_state works in single-process runs only (not with --nproc)")
-    ensure_dataset(config)
+    check_dataset(config)
     shared = {**(config_dict or {}), "world_size": nproc if world_size == -1 else world_size,
               "ip": ip, "port": port, "nproc": nproc, "offset": group_offset}
     queue = mp.get_context("spawn").SimpleQueue()

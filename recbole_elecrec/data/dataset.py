@@ -16,6 +16,25 @@ class HistorySequentialDataset(SequentialDataset):
     """
 
     history_length_field = "history_length"
+    # set when the .inter file has no time column: one line for the run's log
+    order_note = None
+
+    def _load_inter_feat(self, token, dataset_path):
+        """Without a time column, a row's position in the file is its time.
+
+        Sequential datasets sort each user's interactions by ``TIME_FIELD``; a file without one
+        (only users and items, in order) then trains in the order its lines have.
+        """
+        super()._load_inter_feat(token, dataset_path)
+        if self.time_field in self.inter_feat:
+            return
+        reason = (f"has no time column '{self.time_field}' (TIME_FIELD)" if self.time_field
+                  else "has no time column (TIME_FIELD is not set)")
+        self.time_field = self.time_field or "file_order"
+        self.inter_feat[self.time_field] = np.arange(len(self.inter_feat), dtype=np.float64)
+        self.set_field_property(self.time_field, FeatureType.FLOAT, FeatureSource.INTERACTION, 1)
+        self.field2bucketnum[self.time_field] = 2  # as RecBole gives every loaded float field
+        self.order_note = f"{token}.inter {reason}: each user's interactions keep their file order"
 
     def data_augmentation(self):
         self.sort(by=[self.uid_field, self.time_field], ascending=True)
