@@ -9,6 +9,7 @@ EVERY_COLUMN = torch.ones(5, dtype=torch.bool)
 
 
 def frequencies(sampler, logits, draws, allowed=EVERY_COLUMN):
+    """Shares of ``draws`` draws by ``sampler`` from softmax(logits) [1 C] among ``allowed``."""
     torch.manual_seed(0)
     log_probs = logits.log_softmax(-1).expand(draws, -1).contiguous()
     picks = sampler.sample_items(log_probs, allowed)
@@ -75,7 +76,7 @@ def test_items_come_from_the_catalogue_never_padding(method):
     log_probs[:, 0] = 50.0  # the padding column would win every draw if it were a candidate
     for ratio in (1.0, 0.3):
         sampler = GeneratorSampler(0.5, 1.0, ratio, method)
-        items = sampler.sample_items(log_probs, sampler.allowed(30, log_probs.device))
+        items = sampler.sample_items(log_probs.clone(), sampler.allowed(30, log_probs.device))
         assert items.min() >= 1 and items.max() <= 29
     sampler = GeneratorSampler(0.5, 1.0, 0.3, method)
     subset = sampler.sample_items(torch.zeros(5000, 30), sampler.allowed(30, log_probs.device))

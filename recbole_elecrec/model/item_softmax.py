@@ -20,7 +20,8 @@ class ItemSoftmax(torch.autograd.Function):
     @staticmethod
     def forward(ctx, hidden, table, targets, scored, draw, sampler, rows):
         with_grad = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
-        allowed = sampler.allowed(table.size(0), table.device) if draw.any() else None
+        sampling = bool(draw.any())
+        allowed = sampler.allowed(table.size(0), table.device) if sampling else None
         all_scored = bool(scored.all())
         loss, drawn = hidden.new_zeros(()), []
         grad_hidden = torch.zeros_like(hidden) if with_grad else None
@@ -30,7 +31,7 @@ class ItemSoftmax(torch.autograd.Function):
             log_probs = (states @ table.t()).log_softmax(-1)  # [rows n_items]
             target_log_prob = log_probs.gather(1, chunk_targets.unsqueeze(1)).squeeze(1)
             loss -= (target_log_prob * scored[chunk]).sum()
-            if allowed is not None and draw[chunk].any():
+            if sampling and draw[chunk].any():
                 drawn.append(sampler.sample_items(log_probs[draw[chunk]], allowed))
             if with_grad:
                 probs = log_probs.exp_()  # d(-log p_target)/d logits = softmax - one-hot

@@ -25,29 +25,32 @@ class GeneratorSampler:
         self.method = method
 
     def allowed(self, n_items, device):
-        """Which item ids may be drawn, [n_items] bool: every real item (never the padding id
-        0), or a fresh random ``item_sample_ratio`` share of them."""
-        allowed = torch.ones(n_items, dtype=torch.bool, device=device)
-        if self.item_sample_ratio < 1.0:
-            size = max(1, int(n_items * self.item_sample_ratio) - 1)
-            allowed.zero_()[torch.randperm(n_items - 1, device=device)[:size] + 1] = True
-        allowed[0] = False
+        """Which item ids may be drawn: None for every real item (never the padding id 0), or a
+        [n_items] bool mask of a fresh random ``item_sample_ratio`` share of them."""
+        if self.item_sample_ratio >= 1.0:
+            return None
+        size = max(1, int(n_items * self.item_sample_ratio) - 1)
+        allowed = torch.zeros(n_items, dtype=torch.bool, device=device)
+        allowed[torch.randperm(n_items - 1, device=device)[:size] + 1] = True
         return allowed
 
-    def sample_items(self, log_probs, allowed):
-        """One column per row of the generator's log-softmax ``log_probs`` [M C], among the
-        ``allowed`` columns [C]."""
+    def sample_items(self, log_probs, allowed=None):
+        """One column per row of the generator's log-softmax ``log_probs`` [M C], which it
+        overwrites, among the ``allowed`` columns (see ``allowed``)."""
         return self.draw(self.weights(log_probs, allowed))
 
-    def weights(self, log_probs, allowed):
+    def weights(self, log_probs, allowed=None):
         """Weights proportional to softmax(prob_power * logits) over the ``allowed`` columns, 0
-        elsewhere, [M C]: exp(prob_power * (log_probs - the row's best allowed one)), so the best
-        allowed item weighs 1 and a row never underflows to all zeros."""
-        weights = log_probs.masked_fill(~allowed, -torch.inf)
-        weights -= weights.max(-1, keepdim=True).values
+        elsewhere, in place of ``log_probs`` [M C]: exp(prob_power * (log_probs - the row's best
+        allowed one)), so the best allowed item weighs 1 and a row never underflows to zeros."""
+        if allowed is None:
+            log_probs[:, 0] = -torch.inf
+        else:
+            log_probs.masked_fill_(~allowed, -torch.inf)
+        log_probs -= log_probs.max(-1, keepdim=True).values
         if self.prob_power != 1.0:
-            weights.mul_(self.prob_power)
-        return weights.exp_()
+            log_probs.mul_(self.prob_power)
+        return log_probs.exp_()
 
     def draw(self, weights):
         """One column index per row of ``weights`` [N C] (>= 0, not all 0), with probability
