@@ -79,3 +79,22 @@ def test_an_item_subset_is_drawn_from_as_the_softmax_over_it(method, chunk):
     expected = torch.zeros(N_ITEMS, dtype=torch.float64)
     expected[subset] = torch.softmax(logits[subset], -1)
     assert within_five_errors(got, expected, 100_000), (got, expected)
+
+
+@pytest.mark.parametrize("method", GeneratorSampler.METHODS)
+def test_rows_whose_item_probabilities_underflow_are_drawn_from_their_logits(method):
+    """The padding item outscores every real one by > 104, so their float32 softmax is 0: the
+    draw among them comes from their logits, recomputed, as softmax(logits) over real items."""
+    torch.manual_seed(2)
+    rows = 40_000
+    hidden = torch.ones(rows, 4)
+    table = torch.randn(N_ITEMS, 4) * 0.3
+    table[0] = 40.0  # padding: logit 160
+    targets = torch.ones(rows, dtype=torch.long)
+    scored = torch.ones(rows, dtype=torch.bool)
+    _, drawn = item_softmax(hidden, table, targets, scored, scored,
+                            GeneratorSampler(0.5, 1.0, 1.0, method), 5000)
+    got = torch.bincount(drawn, minlength=N_ITEMS).double() / rows
+    expected = torch.zeros(N_ITEMS, dtype=torch.float64)
+    expected[1:] = torch.softmax((hidden[0] @ table[1:].t()).double(), -1)
+    assert within_five_errors(got, expected, rows), (got, expected)

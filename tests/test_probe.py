@@ -28,7 +28,7 @@ def test_a_head_that_sees_the_replacements_scores_perfectly(elecrec_run, monkeyp
     cwd, out, _ = elecrec_run
     config, model, _, train_data, _, _ = load_data_and_model(cwd / out["checkpoint"])
     # replacements are the padding id, and the planted head reads "is this position padding"
-    model.sampler.sample_items = lambda logits, allowed: torch.zeros(len(logits), dtype=torch.long)
+    model.sampler.sample_items = lambda probs, *_: torch.zeros(len(probs), dtype=torch.long)
     encode = model._encode
     monkeypatch.setattr(model, "_encode", lambda network, seq, pos: (
         (seq > 0).float().unsqueeze(-1) if network is model.discriminator

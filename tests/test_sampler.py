@@ -12,7 +12,7 @@ def frequencies(sampler, logits, draws, allowed=EVERY_COLUMN):
     """Shares of ``draws`` draws by ``sampler`` from softmax(logits) [1 C] among ``allowed``."""
     torch.manual_seed(0)
     log_probs = logits.log_softmax(-1).expand(draws, -1).contiguous()
-    picks = sampler.sample_items(log_probs, allowed)
+    picks = sampler.sample_items(log_probs.exp(), allowed, lambda rows: log_probs[rows].clone())
     return torch.bincount(picks, minlength=logits.size(-1)).double() / draws
 
 
@@ -38,7 +38,8 @@ def test_larger_power_sharpens(method):
 
 @pytest.mark.parametrize("method", GeneratorSampler.METHODS)
 def test_allowed_items_far_below_the_best_one_are_still_drawn(method):
-    """Their exp underflows next to the best item's; the draw is among them all the same."""
+    """Their probabilities underflow to 0 next to the best item's; the draw is among them all the
+    same, weighed from their log-probabilities."""
     logits = torch.tensor([[0.0, 300.0, 1.0, 0.0, -1.0]])
     allowed = torch.tensor([False, False, True, True, True])
     got = frequencies(GeneratorSampler(0.5, 2.0, 1.0, method), logits, 50_000, allowed)
@@ -76,8 +77,10 @@ def test_items_come_from_the_catalogue_never_padding(method):
     log_probs[:, 0] = 50.0  # the padding column would win every draw if it were a candidate
     for ratio in (1.0, 0.3):
         sampler = GeneratorSampler(0.5, 1.0, ratio, method)
-        items = sampler.sample_items(log_probs.clone(), sampler.allowed(30, log_probs.device))
+        items = sampler.sample_items(log_probs.softmax(-1), sampler.allowed(30, log_probs.device),
+                                     lambda rows: log_probs.log_softmax(-1)[rows])
         assert items.min() >= 1 and items.max() <= 29
     sampler = GeneratorSampler(0.5, 1.0, 0.3, method)
-    subset = sampler.sample_items(torch.zeros(5000, 30), sampler.allowed(30, log_probs.device))
+    subset = sampler.sample_items(torch.full((5000, 30), 1 / 30),
+                                  sampler.allowed(30, log_probs.device))
     assert len(subset.unique()) == int(30 * 0.3) - 1  # one fresh subset per step

@@ -4,8 +4,8 @@ Training needs, at N scored positions, the next-item cross-entropy over all n_it
 replaced positions, a draw from softmax(prob_power x logits). Written densely, autograd keeps a
 [N x n_items] log-softmax for the backward pass and the sampler reads it again, so memory grows
 with N x n_items. Here the positions are taken ``rows`` at a time: each chunk's log-softmax gives
-its losses and its draws, then its gradients (softmax - one-hot, times the item table and the
-states), which backward only scales, and is freed. At most [rows x n_items] of them exist at once,
+its losses, then its softmax the draws and the gradients (softmax - one-hot, times the item table
+and the states), which backward only scales, and is freed. At most [rows x n_items] of them exist at once,
 and the matrix products are the dense computation's three.
 """
 
@@ -31,10 +31,14 @@ class ItemSoftmax(torch.autograd.Function):
             log_probs = (states @ table.t()).log_softmax(-1)  # [rows n_items]
             target_log_prob = log_probs.gather(1, chunk_targets.unsqueeze(1)).squeeze(1)
             loss -= (target_log_prob * scored[chunk]).sum()
-            if sampling and draw[chunk].any():
-                drawn.append(sampler.sample_items(log_probs[draw[chunk]], allowed))
-            if with_grad:
-                probs = log_probs.exp_()  # d(-log p_target)/d logits = softmax - one-hot
+            picked = draw[chunk].nonzero().squeeze(1) if sampling else chunk[:0]
+            if with_grad or picked.numel():
+                probs = log_probs.exp_()  # the softmax
+            if picked.numel():
+                drawn.append(sampler.sample_items(
+                    probs[picked], allowed,
+                    lambda lost: (states[picked[lost]] @ table.t()).log_softmax(-1)))
+            if with_grad:  # d(-log p_target)/d logits = softmax - one-hot
                 probs[torch.arange(len(chunk), device=probs.device), chunk_targets] -= 1
                 if not all_scored:
                     probs.mul_(scored[chunk].unsqueeze(1).to(probs.dtype))

@@ -34,10 +34,21 @@ class GeneratorSampler:
         allowed[torch.randperm(n_items - 1, device=device)[:size] + 1] = True
         return allowed
 
-    def sample_items(self, log_probs, allowed=None):
-        """One column per row of the generator's log-softmax ``log_probs`` [M C], which it
-        overwrites, among the ``allowed`` columns (see ``allowed``)."""
-        return self.draw(self.weights(log_probs, allowed))
+    def sample_items(self, probs, allowed=None, log_probs_of=None):
+        """One column per row of the generator's softmax ``probs`` [M C], which it overwrites,
+        among the ``allowed`` columns (see ``allowed``). A row whose allowed probabilities all
+        underflowed to 0 is weighed from its log-softmax, ``log_probs_of(row indices)``."""
+        if allowed is None:
+            probs[:, 0] = 0.0
+        else:
+            probs.mul_(allowed)
+        top = probs.amax(-1, keepdim=True)
+        if self.prob_power != 1.0:  # relative to the best allowed item, which weighs 1
+            probs.div_(top).pow_(self.prob_power)
+        lost = (top[:, 0] == 0).nonzero().squeeze(1)
+        if lost.numel():
+            probs[lost] = self.weights(log_probs_of(lost), allowed)
+        return self.draw(probs)
 
     def weights(self, log_probs, allowed=None):
         """Weights proportional to softmax(prob_power * logits) over the ``allowed`` columns, 0
