@@ -1,0 +1,62 @@
+"""benchmarks/scale.py runs end to end on a tiny catalog, and reports a cell past its memory
+limit as out of memory."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+SCRIPT = REPO / "benchmarks" / "scale.py"
+
+
+@pytest.fixture(scope="module")
+def scale():
+    spec = importlib.util.spec_from_file_location("scale", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_runs_end_to_end(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--sizes", "300", "--steps", "1", "--users", "300",
+         "--data_path", str(tmp_path / "data"), "--out", str(tmp_path / "out"),
+         "--plot", str(tmp_path / "plot.png")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert "| items | model | s/step |" in result.stdout
+    summary = json.loads(lines[-1])
+    cells = {c["model"]: c for c in summary["cells"]}
+    assert set(cells) == {"ELECRec", "SASRecPlus", "SASRec"}
+    for cell in cells.values():
+        assert cell["status"] == "ok" and cell["items"] == 300 and cell["n_items"] == 301
+        assert cell["s_per_step"] > 0 and cell["peak_rss_gb"] >= cell["build_rss_gb"] > 0
+        assert cell["package"] == str(REPO / "recbole_elecrec")
+    assert cells["SASRec"]["targets_per_step"] == 256  # one per row (the full first batch)
+    assert 0 < cells["ELECRec"]["targets_per_step"] == cells["SASRecPlus"]["targets_per_step"]
+    assert (tmp_path / "plot.png").stat().st_size > 0
+    assert json.loads((tmp_path / "out" / "scale.json").read_text()) == summary
+    assert "| 300 | ELECRec |" in (tmp_path / "out" / "scale.md").read_text()
+
+
+def test_cell_past_its_memory_limit_is_out_of_memory(scale, tmp_path):
+    cell = {"items": 300, "model": "ELECRec", "dataset": "none", "data_path": str(tmp_path),
+            "steps": 1, "threads": 1, "max_rss_gb": 0.05, "settings": {}}
+    assert scale.spawn_cell(cell, timeout=60) == {"status": "out of memory"}
+
+
+def test_dataset_is_deterministic_and_holds_the_catalog(scale, tmp_path):
+    name = scale.make_dataset(tmp_path / "a", 1000, 50, seed=3)
+    scale.make_dataset(tmp_path / "b", 1000, 50, seed=3)
+    inter = (tmp_path / "a" / name / f"{name}.inter").read_text()
+    assert inter == (tmp_path / "b" / name / f"{name}.inter").read_text()
+    rows = [line.split("\t") for line in inter.splitlines()[1:]]
+    lengths = [sum(r[0] == str(u) for r in rows) for u in range(1, 51)]
+    assert min(lengths) >= 5 and all(1 <= int(r[1]) <= 1000 for r in rows)
+    items = (tmp_path / "a" / name / f"{name}.item").read_text().split()
+    assert items[0] == "item_id:token" and len(items) == 1001
