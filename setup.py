@@ -17,7 +17,7 @@ setup(
     package_data={"recbole_elecrec.properties": ["*.yaml", "*/*.yaml"]},
     install_requires=[
         "recbole==1.2.1",
-        "torch>=2.0",
+        "torch>=2.5",  # torch.serialization.safe_globals, get_unsafe_globals_in_checkpoint
         # RecBole 1.2.1 reads numpy aliases removed in numpy 2 (Config.compatibility_settings),
         # relies on pandas' inplace fillna (no-op under pandas 3), and its quick_start imports ray,
         # which needs pkg_resources (gone from setuptools 81).

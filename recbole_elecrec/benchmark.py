@@ -43,6 +43,7 @@ import yaml
 from tqdm import tqdm
 
 from recbole_elecrec.files import write_text_atomic
+from recbole_elecrec.protocols import HISTORY_MASKS
 
 # a cell's command, to which its settings are added: the installed package, wherever it runs from
 RUN_COMMAND = [sys.executable, "-m", "recbole_elecrec", "--show_progress=False"]
@@ -169,6 +170,9 @@ def run_cell(cell, out, env=None):
     record.update(
         status="ok",
         test=result["test"],
+        # every protocol's test figures and the history-first check (recbole_elecrec.protocols)
+        test_by_protocol=result.get("test_by_protocol"),
+        history_check=result.get("history_check"),
         best_valid=result["best_valid"],
         best_epoch=best_epoch(history, config["valid_metric"], config["valid_metric_bigger"]),
         epochs=len(history),
@@ -274,15 +278,23 @@ def write_summaries(records, out, published=None, note=None):
     metrics = _metric_names(records)
     table = io.StringIO(newline="")
     writer = csv.writer(table)
+    by_protocol = [(p, m) for p in HISTORY_MASKS for m in metrics]
     writer.writerow(["dataset", "model", "seed", "status", *metrics, "best_epoch", "epochs",
-                     "seconds_per_epoch", "peak_rss_mb", "valid_metric", "best_valid", "error"])
+                     "seconds_per_epoch", "peak_rss_mb", "valid_metric", "best_valid", "error",
+                     "history_mask", *[f"{p}:{m}" for p, m in by_protocol],
+                     "history_first_share", "negative_score_share"])
     for r in records:
         ok = r["status"] == "ok"
+        protocols, check = r.get("test_by_protocol") or {}, r.get("history_check") or {}
         writer.writerow([r["dataset"], r["label"], r["seed"], r["status"],
                          *[r["test"][m] if ok else "" for m in metrics],
                          r.get("best_epoch", ""), r.get("epochs", ""),
                          r.get("seconds_per_epoch", ""), r.get("peak_rss_mb", ""),
-                         *selection(r), r.get("error", "")])
+                         *selection(r), r.get("error", ""),
+                         (r.get("config") or {}).get("history_mask", ""),
+                         *[protocols.get(p, {}).get(m, "") for p, m in by_protocol],
+                         check.get("history_first_share", ""),
+                         check.get("negative_score_share", "")])
     write_text_atomic(out / "results.csv", table.getvalue())
     write_text_atomic(out / "results.md", markdown_table(records, metrics, published or {}, note))
     plot(records, metrics, out)
@@ -335,11 +347,37 @@ def markdown_table(records, metrics, published, note=None):
                     gains.append(f"{m} {100 * (ours - base) / base:+.1f}%")
             lines += ["", f"{elecrec[0]} vs the best baseline: " + ", ".join(gains)]
         lines += published_table(published.get(dataset) or {}, means)
+        lines += protocol_table(rows, labels, metrics)
         failed = [r for r in rows if r["status"] != "ok"]
         for r in failed:
             lines.append(f"- failed: {r['label']} seed {r['seed']}: {r['error']}")
         lines.append("")
     return "\n".join(lines)
+
+
+def protocol_table(rows, labels, metrics):
+    """Rows of each model's test figures under every protocol (mean over the seeds that have
+    them) and its history-first share; none when no cell has them (cells run before they
+    existed: re-score their checkpoints with --eval_only)."""
+    if not any(r.get("test_by_protocol") for r in rows):
+        return []
+    lines = ["", "Every protocol (history first: users whose top K under the configured protocol "
+             "starts with their whole history):", "",
+             "| model | history_mask | " + " | ".join(metrics) + " | history first |",
+             "|---" * (len(metrics) + 3) + "|"]
+    for label in labels:
+        scored = [r for r in rows if r["label"] == label and r.get("test_by_protocol")]
+        if not scored:
+            lines.append(f"| {label} | to re-score |" + " |" * (len(metrics) + 1))
+            continue
+        first = statistics.mean(r["history_check"]["history_first_share"] for r in scored)
+        for p in HISTORY_MASKS:
+            values = [f"{statistics.mean(r['test_by_protocol'][p][m] for r in scored):.4f}"
+                      for m in metrics]
+            own = p == scored[0]["config"]["history_mask"]
+            lines.append(f"| {label} | {p}{' (configured)' if own else ''} | "
+                         + " | ".join(values) + f" | {f'{first:.3f}' if own else ''} |")
+    return lines
 
 
 def published_table(published, means):

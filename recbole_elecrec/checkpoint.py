@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from recbole_elecrec.compat import load_checkpoint
+from recbole_elecrec.compat import UnsafeCheckpoint, load_checkpoint
 
 
 def load_state(model, state_dict, source):
@@ -34,6 +34,8 @@ def read_checkpoint(path):
         raise ValueError(f"checkpoint not found: {path}")
     try:
         checkpoint = load_checkpoint(path)
+    except UnsafeCheckpoint as error:
+        raise ValueError(f"{path} is refused: {error}") from None
     except Exception as error:  # torch raises many types for a file that is not a checkpoint
         raise ValueError(f"{path} is not a readable PyTorch checkpoint ({error})") from None
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:

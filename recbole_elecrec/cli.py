@@ -76,6 +76,30 @@ def save_result(result, result_file=None):
     return {**summary, "result_file": str(paths[0])}
 
 
+# what every full result holds (of a training run and of --eval_only alike)
+RESULT_KEYS = frozenset({"model", "dataset", "best_valid", "test", "checkpoint", "log_file",
+                         "config"})
+
+
+def check_result_file(path):
+    """``--result_file``: a new file, or a result this command wrote, which it may replace; any
+    other file (a dataset, a checkpoint) is refused before training."""
+    check_writable_file(path, "result_file")
+    if not Path(path).exists():
+        return
+    result = None
+    try:
+        with open(path, encoding="utf-8") as file:
+            if file.read(1) == "{":  # parsed only then: it may be a large data file
+                file.seek(0)
+                result = json.load(file)
+    except (OSError, UnicodeDecodeError, ValueError):
+        pass
+    if not (isinstance(result, dict) and RESULT_KEYS <= result.keys()):
+        raise ValueError(f"result_file: {path} exists and is not a result this command wrote: "
+                         "not replacing it")
+
+
 def check_passthrough(args):
     """RecBole's Config silently drops what is not ``--key=value`` (``--epochs 5`` trains 300)."""
     for arg in args:
@@ -95,7 +119,7 @@ def main(argv=None):
     try:
         check_passthrough(passthrough)
         if args.result_file:
-            check_writable_file(args.result_file, "result_file")
+            check_result_file(args.result_file)
         if args.reference_checkpoint:
             result = evaluate_checkpoint(args.reference_checkpoint, args.model, args.dataset,
                                          config_files, reference=True,

@@ -20,6 +20,7 @@ import numpy as np
 from recbole.evaluator.base_metric import TopkMetric
 
 from recbole_elecrec.cli import quiet_recbole_warnings
+from recbole_elecrec.protocols import HISTORY_MASKS
 from recbole_elecrec.quick_start import load_data_and_model
 from recbole_elecrec.utils import get_trainer
 
@@ -43,9 +44,12 @@ class PerUserEvaluator:
         return self.evaluator.evaluate(dataobject)
 
 
-def per_user_metrics(model_file, split="test"):
-    """Evaluate ``model_file`` on ``split``; returns (config, user tokens, {metric: per-user array})."""
+def per_user_metrics(model_file, split="test", history_mask=None):
+    """Evaluate ``model_file`` on ``split`` under ``history_mask`` (default: its saved one);
+    returns (config, user tokens, {metric: per-user array})."""
     config, model, dataset, _, valid_data, test_data = load_data_and_model(model_file)
+    if history_mask:
+        config["history_mask"] = history_mask
     loader = test_data if split == "test" else valid_data
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     trainer.evaluator = PerUserEvaluator(trainer.evaluator)
@@ -78,14 +82,14 @@ def paired_test(a, b, resamples=2000, seed=0):
             "ci95": [float(low), float(high)], "p": p_value}
 
 
-def compare(file_a, file_b, split="test", resamples=2000):
+def compare(file_a, file_b, split="test", resamples=2000, history_mask=None):
     """Per-metric paired comparison of two checkpoints on the users they share (all of them;
-    anything else is refused)."""
+    anything else is refused), both under ``history_mask`` (default: each its saved one)."""
     for path in (file_a, file_b):
         if not Path(path).is_file():
             raise FileNotFoundError(f"checkpoint not found: {path}")
-    config_a, users_a, metrics_a = per_user_metrics(file_a, split)
-    config_b, users_b, metrics_b = per_user_metrics(file_b, split)
+    config_a, users_a, metrics_a = per_user_metrics(file_a, split, history_mask)
+    config_b, users_b, metrics_b = per_user_metrics(file_b, split, history_mask)
     if config_a["dataset"] != config_b["dataset"] or sorted(users_a) != sorted(users_b):
         raise ValueError(f"{file_a} ({config_a['dataset']}) and {file_b} ({config_b['dataset']}) "
                          f"were not evaluated on the same {split} users")
@@ -96,6 +100,7 @@ def compare(file_a, file_b, split="test", resamples=2000):
         "a": {"model": config_a["model"], "checkpoint": str(file_a)},
         "b": {"model": config_b["model"], "checkpoint": str(file_b)},
         "dataset": config_a["dataset"], "split": split, "users": len(users_a),
+        "history_mask": {"a": config_a["history_mask"], "b": config_b["history_mask"]},
         "metrics": {m: paired_test(metrics_a[m], metrics_b[m][align], resamples) for m in shared},
     }
 
@@ -108,13 +113,17 @@ def main(argv=None):
     parser.add_argument("b", help="checkpoint B")
     parser.add_argument("--split", choices=["test", "valid"], default="test")
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
+    parser.add_argument("--history_mask", choices=HISTORY_MASKS,
+                        help="evaluate both under this protocol (default: each its saved one)")
     args = parser.parse_args(argv)
     try:
-        result = compare(args.a, args.b, args.split, args.resamples)
+        result = compare(args.a, args.b, args.split, args.resamples, args.history_mask)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"{result['dataset']}, {result['split']}, {result['users']} users: "
+    masks = result["history_mask"]
+    print(f"{result['dataset']}, {result['split']}, {result['users']} users, history_mask "
+          f"{masks['a'] if masks['a'] == masks['b'] else masks['a'] + ' / ' + masks['b']}: "
           f"A = {result['a']['model']}, B = {result['b']['model']}")
     print(f"{'metric':<10}{'A':>9}{'B':>9}{'A - B':>10}{'95% interval':>22}{'p':>9}")
     for name, r in result["metrics"].items():

@@ -1,5 +1,6 @@
 """RecBole's Config, extended with this package's models and property files."""
 
+import ast
 import math
 import numbers
 import os
@@ -12,7 +13,7 @@ from recbole.evaluator.register import metrics_dict
 from recbole.utils import ModelType
 
 from recbole_elecrec.distributed import init_process_group
-from recbole_elecrec.files import check_writable_dir, check_writable_file
+from recbole_elecrec.files import check_not_held, check_writable_dir, check_writable_file
 from recbole_elecrec.model import SASRecPlus, backbones
 from recbole_elecrec.trainer import HISTORY_MASKS
 from recbole_elecrec.utils import get_model
@@ -36,25 +37,29 @@ class Config(RecBoleConfig):
     writes to), so a bad one is refused, with one line naming it, before anything is written.
     """
 
+    def _build_yaml_loader(self):
+        super()._build_yaml_loader()  # adds RecBole's float syntax to yaml.FullLoader
+        return SettingsLoader
+
     def _load_config_files(self, file_list):
         settings = {}
         for file in file_list or []:
-            settings.update(self._load_config_file(file))
+            settings.update(read_settings(file, self.yaml_loader, "config_files"))
         return settings
 
-    def _load_config_file(self, file):
-        try:
-            settings = yaml.load(Path(file).read_text(encoding="utf-8"), Loader=self.yaml_loader)
-        except OSError as error:
-            raise ValueError(f"config_files: cannot read {file} ({error.strerror})") from None
-        except UnicodeDecodeError:
-            raise ValueError(f"config_files: {file} is not UTF-8 text") from None
-        except yaml.YAMLError as error:
-            raise ValueError(f"config_files: {file} is not valid YAML ({yaml_problem(error)})") \
-                from None
-        if settings is not None and not isinstance(settings, dict):
-            raise ValueError(f"config_files: {file} holds no 'key: value' settings")
-        return settings or {}
+    def _update_internal_config_dict(self, file):
+        # property files get the config files' checks: a dataset's can be the user's own
+        settings = read_settings(file, self.yaml_loader, "settings file")
+        self.internal_config_dict.update(settings)
+        return settings
+
+    def _convert_config_dict(self, config_dict):
+        # RecBole eval()s every string value (command line, config dict, a params file's
+        # choices); read as a literal instead, so that no value runs code
+        for key, value in config_dict.items():
+            if isinstance(value, str):
+                config_dict[key] = literal_setting(value)
+        return config_dict
 
     def _load_cmd_line(self):
         # RecBole raises a SyntaxError for a key given twice with different values
@@ -127,6 +132,70 @@ class Config(RecBoleConfig):
         check_metrics(final)
         super()._set_default_parameters()
         check_settings(self)
+
+
+MAX_YAML_VALUES = 10_000  # what a settings file may expand to through its aliases
+
+
+class TooManyValues(yaml.YAMLError):
+    """A YAML document whose aliases expand it past MAX_YAML_VALUES values."""
+
+
+class SettingsLoader(yaml.FullLoader):
+    """RecBole's YAML loader, refusing a document whose aliases expand it past MAX_YAML_VALUES
+    values: a small "billion laughs" file grows, once RecBole logs or copies the settings, into
+    more memory than there is."""
+
+    def compose_document(self):
+        node = super().compose_document()
+        if expanded_size(node, {}) > MAX_YAML_VALUES:
+            raise TooManyValues(f"its aliases expand it past {MAX_YAML_VALUES} values")
+        return node
+
+
+def expanded_size(node, sizes):
+    """The values a YAML node stands for with its aliases expanded (infinite for one holding
+    itself); ``sizes`` memoizes per node, so counting takes time in the file's size, not in
+    the expansion's."""
+    if id(node) not in sizes:
+        sizes[id(node)] = math.inf  # while counting it: an alias to it from inside is endless
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else []
+        sizes[id(node)] = 1 + sum(expanded_size(child, sizes) for child in children)
+    return sizes[id(node)]
+
+
+def read_settings(file, loader, setting):
+    """The ``key: value`` settings of a YAML file, or one clear error naming ``setting``."""
+    try:
+        settings = yaml.load(Path(file).read_text(encoding="utf-8"), Loader=loader)
+    except OSError as error:
+        raise ValueError(f"{setting}: cannot read {file} ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{setting}: {file} is not UTF-8 text") from None
+    except TooManyValues as error:
+        raise ValueError(f"{setting}: {file} is refused: {error}") from None
+    except yaml.YAMLError as error:
+        raise ValueError(f"{setting}: {file} is not valid YAML ({yaml_problem(error)})") \
+            from None
+    except RecursionError:
+        raise ValueError(f"{setting}: {file} is nested too deeply") from None
+    if settings is not None and not isinstance(settings, dict):
+        raise ValueError(f"{setting}: {file} holds no 'key: value' settings")
+    return settings or {}
+
+
+def literal_setting(text):
+    """A setting given as text: the Python literal it spells (``[1, 2]``, ``0.5``, ``None``),
+    true / false in any case, else the text itself."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return {"true": True, "false": False}.get(text.lower(), text)
+    kept = (str, int, float, list, tuple, dict, bool)  # what RecBole keeps of its eval()
+    return value if value is None or isinstance(value, kept) else text
 
 
 def yaml_problem(error):
@@ -203,11 +272,13 @@ def check_ranges(config):
 
 
 def check_paths(config):
-    """The places a run writes to: creatable and writable, checked without creating them."""
+    """The places a run writes to: creatable, writable and not held by another run, checked
+    without creating them."""
     check_writable_dir(config["checkpoint_dir"], "checkpoint_dir")
     state = config["training_state"]
     if state:
         check_writable_file(state, "training_state")
+        check_not_held(state, "training_state")
 
 
 def check_settings(config):

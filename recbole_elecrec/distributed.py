@@ -60,11 +60,15 @@ class GatheringEvaluator:
         self.sample_size = None  # samples of the loader being evaluated, set per evaluation
 
     def evaluate(self, struct):
-        world, rank = dist.get_world_size(), dist.get_rank()
-        own = -(-(self.sample_size - rank) // world)  # samples this rank really holds
         for key in ("rec.topk", "rec.meanrank", "rec.score", "rec.items", "data.label"):
             if key in struct:
-                parts = [None] * world
-                dist.all_gather_object(parts, struct[key][:own])
-                struct[key] = torch.cat(parts)
+                struct[key] = self.gather(struct[key])
         return self.evaluator.evaluate(struct)
+
+    def gather(self, rows):
+        """This rank's per-sample ``rows`` joined with every other rank's, repeats dropped."""
+        world, rank = dist.get_world_size(), dist.get_rank()
+        own = -(-(self.sample_size - rank) // world)  # samples this rank really holds
+        parts = [None] * world
+        dist.all_gather_object(parts, rows[:own])
+        return torch.cat(parts)

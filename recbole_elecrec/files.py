@@ -1,8 +1,11 @@
-"""Files written whole or not at all, into places checked before anything is written."""
+"""Files written whole or not at all, into places checked before anything is written, and
+files one run at a time may hold."""
 
 import contextlib
+import fcntl
 import os
 import secrets
+import socket
 import tempfile
 from pathlib import Path
 
@@ -68,3 +71,67 @@ def check_writable_file(path, setting):
     if Path(path).exists() and not Path(path).is_file():
         raise ValueError(f"{setting}: {path} is not a regular file")
     check_writable_dir(Path(path).parent, setting)
+
+
+def lock_path(path):
+    """The lock file of ``path``: beside it, named after it."""
+    return Path(path).with_name(f"{Path(path).name}.lock")
+
+
+@contextlib.contextmanager
+def held(path, setting):
+    """Hold ``path`` for this process while the block runs; another holder: one clear error.
+
+    The hold is an exclusive ``flock`` of ``path.lock``, which the system drops however the
+    process ends: a killed run leaves at most an unheld lock file, which the next run takes over.
+    """
+    lock = lock_path(path)
+    descriptor = _lock(lock, path, setting)
+    try:
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"process {os.getpid()} on {socket.gethostname()}".encode())
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        os.close(descriptor)
+
+
+def check_not_held(path, setting):
+    """Refuse ``path`` while another process holds it (``held``), creating nothing."""
+    lock = lock_path(path)
+    try:
+        descriptor = os.open(lock, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ValueError(_in_use(lock, path, setting)) from None
+    finally:
+        os.close(descriptor)
+
+
+def _lock(lock, path, setting):
+    """A descriptor of ``lock`` that holds it exclusively."""
+    while True:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise ValueError(_in_use(lock, path, setting)) from None
+        try:
+            if os.path.samestat(os.fstat(descriptor), os.stat(lock)):
+                return descriptor
+        except FileNotFoundError:
+            pass
+        os.close(descriptor)  # the holder before removed it as it ended: lock the new one
+
+
+def _in_use(lock, path, setting):
+    try:
+        holder = lock.read_text(encoding="utf-8").strip() or "just starting"
+    except (OSError, UnicodeDecodeError):
+        holder = "its lock file unreadable"
+    return (f"{setting}: {path} is in use by another run ({holder}, holding {lock}): wait for "
+            "that run to end, or give another file")

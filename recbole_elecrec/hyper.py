@@ -4,19 +4,74 @@
     python -m recbole_elecrec.hyper --model=SASRec --params_file=my.hyper --algo=bayes
 
 A params file has one line per setting, as in RecBole: `name choice [a,b,c]`,
-`name uniform low,high`, `name loguniform low,high` or `name quniform low,high,q`. Settings that
-stay fixed go in --config_files or pass through as --key=value.
+`name uniform low,high`, `name loguniform low,high` or `name quniform low,high,q`; its values are
+read as Python literals (RecBole's own parser eval()s them). Settings that stay fixed go in
+--config_files or pass through as --key=value.
 """
 
 import argparse
+import ast
 import logging
 import sys
 from functools import partial
+from pathlib import Path
 
 from recbole.trainer import HyperTuning
 
 from recbole_elecrec.cli import quiet_recbole_warnings
 from recbole_elecrec.quick_start import run
+
+
+BOUNDS = {"uniform": 2, "loguniform": 2, "quniform": 3}  # numbers after the name: low,high[,q]
+
+
+class LiteralHyperTuning(HyperTuning):
+    """RecBole's HyperTuning, reading its params file with ``read_space``."""
+
+    @staticmethod
+    def _build_space_from_file(file):
+        return read_space(file)
+
+
+def read_space(file):
+    """The hyperopt search space of a params file in RecBole's format, or one clear error."""
+    from hyperopt import hp
+
+    try:
+        lines = Path(file).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise ValueError(f"params_file: cannot read {file} ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"params_file: {file} is not UTF-8 text") from None
+    space = {}
+    for number, line in enumerate(lines, start=1):
+        parts = line.strip().split(" ")
+        if len(parts) < 3:  # RecBole skips these too
+            continue
+        name, kind, value = parts[0], parts[1], "".join(parts[2:])
+        where = f"params_file: {file}, line {number}"
+        if kind == "choice":
+            try:
+                options = ast.literal_eval(value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                options = None
+            if not isinstance(options, list) or not options:
+                raise ValueError(f"{where}: choice needs a list of Python literals, such as "
+                                 f"[0.1,0.2] or ['a','b'], got {value}")
+            space[name] = hp.choice(name, options)
+        elif kind in BOUNDS:
+            try:
+                bounds = [float(bound) for bound in value.split(",")]
+            except ValueError:
+                bounds = []
+            if len(bounds) != BOUNDS[kind]:
+                raise ValueError(f"{where}: {kind} needs {BOUNDS[kind]} numbers separated by "
+                                 f"commas, got {value}")
+            space[name] = getattr(hp, kind)(name, *bounds)
+        else:
+            raise ValueError(f"{where}: unknown type '{kind}' (choice, uniform, loguniform or "
+                             "quniform)")
+    return space
 
 
 def objective_function(model, dataset, config_dict=None, config_file_list=None, saved=True):
@@ -38,7 +93,7 @@ def objective_function(model, dataset, config_dict=None, config_file_list=None, 
 def search(model, dataset, params_file, config_file_list=None, algo="exhaustive", max_evals=100,
            early_stop=10, output_file=None):
     """Run the search; writes RecBole's result file and returns the HyperTuning object."""
-    tuner = HyperTuning(
+    tuner = LiteralHyperTuning(
         partial(objective_function, model, dataset),
         params_file=params_file,
         fixed_config_file_list=config_file_list,

@@ -30,6 +30,7 @@ from recbole_elecrec.data.inter_file import check_inter_file
 from recbole_elecrec.data.prepare import PAPER_DATASETS, ensure_prepared
 from recbole_elecrec.files import atomic_path, check_writable_dir
 from recbole_elecrec.model import SASRecPlus
+from recbole_elecrec.protocols import history_first_warning
 from recbole_elecrec.reference import convert_reference_state, read_reference_state
 from recbole_elecrec.utils import get_model, get_trainer, uses_history_dataset
 
@@ -134,6 +135,15 @@ def build(model=None, dataset=None, config_file_list=None, config_dict=None, loa
     return config, trainer, (train_data, valid_data, test_data)
 
 
+def warn_history_first(trainer):
+    """Log the history-first warning of the trainer's last evaluation, if any; returns its
+    check (``protocols``)."""
+    warning = history_first_warning(trainer.history_check)
+    if warning:
+        logging.getLogger().warning(warning)
+    return trainer.history_check
+
+
 def log_file():
     """This process's RecBole log file, relative to the working directory (None before
     ``init_logger``): a run's full result is written beside it."""
@@ -200,6 +210,7 @@ def _train_and_test(model, dataset, config_file_list, config_dict, saved):
     logger = logging.getLogger()
     logger.info(set_color("best valid ", "yellow") + f": {best_valid}")
     logger.info(set_color("test result", "yellow") + f": {test}")
+    warn_history_first(trainer)
     if not config["single_spec"]:
         dist.destroy_process_group()
     return {
@@ -207,6 +218,8 @@ def _train_and_test(model, dataset, config_file_list, config_dict, saved):
         "dataset": config["dataset"],
         "best_valid": dict(best_valid or {}),
         "test": dict(test),
+        "test_by_protocol": trainer.by_protocol,
+        "history_check": trainer.history_check,
         "train_seconds": round(train_seconds, 2),
         # the part of train_seconds that the runs a training_state continues took
         "resumed_seconds": round(trainer.resumed_seconds, 2),
@@ -266,7 +279,10 @@ def evaluate_checkpoint(path, model=None, dataset=None, config_file_list=None,
         "model": config["model"],
         "dataset": config["dataset"],
         "best_valid": dict(trainer.evaluate(valid_data, load_best_model=False)),
+        "valid_by_protocol": trainer.by_protocol,
         "test": dict(trainer.evaluate(test_data, load_best_model=False)),
+        "test_by_protocol": trainer.by_protocol,
+        "history_check": warn_history_first(trainer),
         "checkpoint": str(save_as or path),
         "log_file": log_file(),
         "config": dict(config.final_config_dict),

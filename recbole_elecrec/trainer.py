@@ -14,13 +14,11 @@ from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole.trainer import Trainer
 from recbole.utils import get_local_time, set_color
 
-from recbole_elecrec.checkpoint import read_training_state
-from recbole_elecrec.compat import pickled_checkpoints
+from recbole_elecrec.checkpoint import load_state, read_checkpoint, read_training_state
 from recbole_elecrec.distributed import GatheringEvaluator
-from recbole_elecrec.files import atomic_path
+from recbole_elecrec.files import atomic_path, held
 from recbole_elecrec.optim import update_twice
-
-HISTORY_MASKS = ("none", "exclude", "reference")
+from recbole_elecrec.protocols import HISTORY_MASKS, ProtocolCollector, mask
 
 
 class TrainerMixin:
@@ -30,16 +28,22 @@ class TrainerMixin:
       ``exclude`` (the user's whole history scores -inf) or ``reference`` (the paper code:
       history items score 0, and the padding item is scored like any other). Non-sequential
       models (Pop, BPR, ...) keep RecBole's protocol, which always excludes training items.
-    - RecBole's own checkpoint loading (``evaluate(load_best_model=True)``,
-      ``resume_checkpoint``) works under current torch.
+      Every evaluation of a sequential model computes all three protocols from the same scores:
+      ``evaluate`` returns the configured one's metrics (early stopping, test), ``by_protocol``
+      holds all three and ``history_check`` the history-first check (``protocols``).
+    - Checkpoints are read through ``compat.load_checkpoint`` (``evaluate(load_best_model=True)``,
+      ``resume_checkpoint``), so a crafted file runs no code, and saved in torch's default
+      pickle protocol, which torch's weights-only unpickler reads (RecBole's protocol 4 it cannot).
     - Checkpoints are written whole or not at all (a run killed while saving keeps the previous
-      one), under a name unique to the run, and never over a file the run did not write.
+      one), under a name unique to the run, and never over a file the run did not write; a run
+      evaluates (and so reports) its checkpoint only while the file is still the one it wrote.
     - ``history``: one dict per epoch (training seconds and loss, validation metrics), for
       learning curves.
     - ``training_state``: a file rewritten after every validation with all that training needs to
       go on (weights, optimizer, early-stopping counters, history, random states); a run started
       again with the same file and settings continues where the last one stopped, with the
-      results an uninterrupted run gives. Removed once training ends.
+      results an uninterrupted run gives. Removed once training ends. A run holds the file
+      while it trains (``files.held``): another run given it is refused.
     - Distributed runs on CPUs (gloo) as well as GPUs, with metrics computed over the users of
       all ranks at once.
     - ``shared_updates: twice`` (ELECRec, SASRecPlus): the optimizer updates the model's
@@ -58,7 +62,8 @@ class TrainerMixin:
         self.saved_model_file = os.path.join(
             self.checkpoint_dir,
             f"{config['model']}-{get_local_time()}-{secrets.token_hex(3)}.pth")
-        self._written = set()  # checkpoint files this run wrote, the only ones it may replace
+        # checkpoint file -> which file this run wrote there: the only files it may replace
+        self._written = {}
         if distributed:
             on_gpu = config["device"].type == "cuda"
             self.distributed_model = DistributedDataParallel(
@@ -69,6 +74,11 @@ class TrainerMixin:
             name = [self.saved_model_file]
             dist.broadcast_object_list(name, src=0)
             self.saved_model_file = name[0]
+        # the other protocols' evaluator: ``evaluator`` may be wrapped (compare keeps per-user
+        # figures of the configured protocol)
+        self.protocol_evaluator = self.evaluator
+        self.eval_collector = ProtocolCollector(config)
+        self.by_protocol = self.history_check = None
         self.history = []
         self.resumed_seconds = 0.0  # training wall time of the runs a training_state continues
 
@@ -91,15 +101,17 @@ class TrainerMixin:
         valid_score, valid_result = super()._valid_epoch(valid_data, show_progress)
         if self.history:
             self.history[-1]["valid"] = dict(valid_result)
+            if self.by_protocol:
+                self.history[-1]["valid_by_protocol"] = self.by_protocol
         return valid_score, valid_result
 
     def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
-        self._history_source = None
+        self._history_source = self.by_protocol = self.history_check = None
         # non-sequential models keep RecBole's own masking of their training history
-        if (self.config["history_mask"] != "none" and isinstance(eval_data, FullSortEvalDataLoader)
-                and eval_data.is_sequential):
-            self._history_source = eval_data._dataset
-            if not hasattr(self._history_source, "history_index"):
+        if isinstance(eval_data, FullSortEvalDataLoader) and eval_data.is_sequential:
+            if hasattr(eval_data._dataset, "history_index"):
+                self._history_source = eval_data._dataset
+            elif self.config["history_mask"] != "none":
                 raise ValueError(
                     f"history_mask '{self.config['history_mask']}' needs a sequential model "
                     f"without a dataset class of its own; {self.config['model']} has one"
@@ -108,8 +120,26 @@ class TrainerMixin:
             self.evaluator.sample_size = eval_data.sample_size
             if load_best_model:
                 dist.barrier()  # rank 0 may still be writing it
-        with pickled_checkpoints():
-            return super().evaluate(eval_data, load_best_model, model_file, show_progress)
+        protocols = self.eval_collector.start(self._history_source is not None)
+        if load_best_model and eval_data:  # here, rather than by RecBole's torch.load
+            self._load_best_model(model_file or self.saved_model_file)
+        result = super().evaluate(eval_data, False, model_file, show_progress)
+        if protocols and result is not None:
+            gather = getattr(self.protocol_evaluator, "gather", lambda rows: rows)
+            others, self.history_check = self.eval_collector.results(self.protocol_evaluator,
+                                                                     gather)
+            self.by_protocol = {p: others[p] if p in others else dict(result) for p in HISTORY_MASKS}
+        return result
+
+    def _load_best_model(self, path):
+        path = str(path)
+        if path in self._written and not self._owns(path):
+            raise ValueError(f"{path} was replaced since this run wrote it (by another run "
+                             "given the same file?): not evaluating it as this run's model")
+        checkpoint = read_checkpoint(path)
+        load_state(self.model, checkpoint["state_dict"], path)
+        self.model.load_other_parameter(checkpoint.get("other_parameter"))
+        self.logger.info(f"Loading model structure and parameters from {path}")
 
     def _map_reduce(self, result, num_sample):
         return result  # GatheringEvaluator already computed the metrics over every rank's users
@@ -125,32 +155,41 @@ class TrainerMixin:
         if not saved or not valid_data:
             raise ValueError("training_state needs validation data and a saved best model")
         state_file, start = Path(state_file), time.time()
-        if state_file.is_file():
-            self._restore_training_state(state_file, train_data)
-            if self.start_epoch >= self.epochs or self.cur_step > self.stopping_step:
-                state_file.unlink()  # the state of a run that had already ended
-                return self.best_valid_score, self.best_valid_result
+        state_file.parent.mkdir(parents=True, exist_ok=True)
+        with held(state_file, "training_state"):
+            if state_file.is_file():
+                self._restore_training_state(state_file, train_data)
+                if self.start_epoch >= self.epochs or self.cur_step > self.stopping_step:
+                    state_file.unlink()  # the state of a run that had already ended
+                    return self.best_valid_score, self.best_valid_result
 
-        def save_state(epoch_idx, valid_score):
-            self._save_training_state(state_file, epoch_idx, train_data, time.time() - start)
-            if callback_fn:
-                callback_fn(epoch_idx, valid_score)
+            def save_state(epoch_idx, valid_score):
+                self._save_training_state(state_file, epoch_idx, train_data, time.time() - start)
+                if callback_fn:
+                    callback_fn(epoch_idx, valid_score)
 
-        result = super().fit(train_data, valid_data, verbose, saved, show_progress, save_state)
-        state_file.unlink(missing_ok=True)
-        return result
+            result = super().fit(train_data, valid_data, verbose, saved, show_progress,
+                                 save_state)
+            state_file.unlink(missing_ok=True)
+            return result
 
-    def _save_training_state(self, path, epoch_idx, train_data, seconds):
-        state = {
+    def _checkpoint(self, epoch):
+        """What a RecBole checkpoint holds."""
+        return {
             "config": self.config,
-            "epoch": epoch_idx,
+            "epoch": epoch,
             "cur_step": self.cur_step,
             "best_valid_score": self.best_valid_score,
-            "best_valid_result": self.best_valid_result,
-            "best_model_file": self.saved_model_file,
             "state_dict": self.model.state_dict(),
             "other_parameter": self.model.other_parameter(),
             "optimizer": self.optimizer.state_dict(),
+        }
+
+    def _save_training_state(self, path, epoch_idx, train_data, seconds):
+        state = {
+            **self._checkpoint(epoch_idx),
+            "best_valid_result": self.best_valid_result,
+            "best_model_file": self.saved_model_file,
             "history": self.history,
             "train_seconds": self.resumed_seconds + seconds,
             "random": {
@@ -167,11 +206,11 @@ class TrainerMixin:
 
     def _restore_training_state(self, path, train_data):
         state = read_training_state(path, self.config, self.model)
-        # RecBole's part: weights, optimizer, epoch and early-stopping counters
-        self.resume_checkpoint(path)
+        self._resume(state, path)
         self.best_valid_result = state["best_valid_result"]
         self.saved_model_file = state["best_model_file"]  # the run it continues wrote it
-        self._written.add(self.saved_model_file)
+        if Path(self.saved_model_file).is_file():
+            self._written[self.saved_model_file] = _identity(self.saved_model_file)
         self.history = state["history"]
         self.resumed_seconds = state["train_seconds"]
         rng = state["random"]
@@ -183,24 +222,39 @@ class TrainerMixin:
         train_data.generator.set_state(rng["loader"])
 
     def resume_checkpoint(self, resume_file):
-        own_file = self.saved_model_file  # RecBole would go on writing into resume_file
-        with pickled_checkpoints():
-            super().resume_checkpoint(resume_file)
-        self.saved_model_file = own_file
+        # RecBole's reads it with torch.load, and makes it the file this run saves to
+        self._resume(read_checkpoint(resume_file), resume_file)
 
-    def _save_checkpoint(self, epoch, verbose=True, **kwargs):
+    def _resume(self, checkpoint, source):
+        """What RecBole's ``resume_checkpoint`` restores (weights, optimizer, epoch and
+        early-stopping counters), from a checkpoint read through the allowlist."""
+        self.start_epoch = checkpoint["epoch"] + 1
+        self.cur_step = checkpoint["cur_step"]
+        self.best_valid_score = checkpoint["best_valid_score"]
+        load_state(self.model, checkpoint["state_dict"], source)
+        self.model.load_other_parameter(checkpoint.get("other_parameter"))
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.logger.info(f"Checkpoint loaded. Resume training from epoch {self.start_epoch}")
+
+    def _owns(self, path):
+        """Whether ``path`` is still the file this run last wrote there."""
+        try:
+            return self._written.get(path) == _identity(path)
+        except FileNotFoundError:
+            return False
+
+    def _save_checkpoint(self, epoch, verbose=True, saved_model_file=None):
         if not self.config["single_spec"] and self.config["local_rank"] != 0:
             return
-        path = str(kwargs.pop("saved_model_file", self.saved_model_file))
+        path = str(saved_model_file or self.saved_model_file)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            with atomic_path(path, exclusive=path not in self._written) as partial:
-                super()._save_checkpoint(epoch, verbose=False, saved_model_file=str(partial),
-                                         **kwargs)
+            with atomic_path(path, exclusive=not self._owns(path)) as partial:
+                torch.save(self._checkpoint(epoch), partial)
         except FileExistsError:
             raise ValueError(f"{path} exists and was not written by this run: not replacing it")\
                 from None
-        self._written.add(path)
+        self._written[path] = _identity(path)
         if verbose:
             self.logger.info(set_color("Saving current", "blue") + f": {path}")
 
@@ -209,14 +263,20 @@ class TrainerMixin:
             return super()._full_sort_batch_eval(batched_data)
         interaction, _, positive_u, positive_i = batched_data
         history_index = self._history_source.history_index(interaction)
-        if self.config["history_mask"] == "exclude":
-            return super()._full_sort_batch_eval(
-                (interaction, history_index, positive_u, positive_i)
-            )
         scores = self.model.full_sort_predict(interaction.to(self.device))
         scores = scores.view(-1, self.tot_item_num)
-        scores[history_index] = 0.0
+        if self.eval_collector.enabled:
+            scores = self.eval_collector.collect_protocols(scores, history_index, positive_u,
+                                                           positive_i)
+        else:
+            scores = mask(scores, history_index, self.config["history_mask"])
         return interaction, scores, positive_u, positive_i
+
+
+def _identity(path):
+    """Which file ``path`` is (every save renames a new file into place)."""
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 class ELECRecTrainer(TrainerMixin, Trainer):

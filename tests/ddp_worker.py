@@ -57,5 +57,6 @@ def evaluate(rank, world, port, data_path, dataset, state_file, out_file, histor
     result = trainer.evaluate(test, load_best_model=False)
     if rank == 0:
         with open(out_file, "w") as f:
-            json.dump(dict(result), f)
+            json.dump({"test": dict(result), "by_protocol": trainer.by_protocol,
+                       "check": trainer.history_check}, f)
     torch.distributed.destroy_process_group()

@@ -2,7 +2,8 @@
 
     python run_mains.py CASES.json RESULTS.json
 
-CASES.json holds ``[{"command": "run" | "recommend" | "prepare", "args": [...], "cwd": DIR}]``.
+CASES.json holds ``[{"command": "run" | "recommend" | "compare" | "probe" | "prepare", "args":
+[...], "cwd": DIR}]``.
 Each case calls its command's ``main()`` with ``sys.argv`` set, in ``cwd``, with stdout and
 stderr captured at the file descriptors (so child processes' output is caught too); an uncaught
 exception prints its traceback there, as the interpreter would. RESULTS.json gets, per case,
@@ -19,6 +20,8 @@ import traceback
 COMMANDS = {  # command: (module with main(), arguments before the case's)
     "run": ("recbole_elecrec.cli", []),
     "recommend": ("recbole_elecrec.recommend", []),
+    "compare": ("recbole_elecrec.compare", []),
+    "probe": ("recbole_elecrec.probe", []),
     "prepare": ("recbole_elecrec.data.__main__", ["prepare"]),
 }
 

@@ -1,5 +1,6 @@
 """Every bad input to every command: one `error:` line, exit status 2, no traceback, nothing
-written; and checkpoints that survive an interrupted save and runs that share a folder."""
+written, no code run; and checkpoints that survive an interrupted save and runs that share a
+folder or a training_state."""
 
 import json
 import os
@@ -18,6 +19,7 @@ OFFLINE = {**{k: v for k, v in os.environ.items() if k.lower() != "no_proxy"},
            "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
 RUN = [arg for arg in TINY if not arg.startswith("--epochs")]  # the cases' own epochs come first
 BEST = "{best}"  # the best model of a tiny ELECRec run (absolute path)
+RUNS_CODE = ["could run code"]  # the words refusing a crafted checkpoint
 
 # (id, command, arguments, words the error line holds)
 CASES = [
@@ -54,6 +56,12 @@ CASES = [
      ["result_file"]),
     ("result-file-not-a-file", "run", ["--dataset=tiny", "--result_file=."],
      ["result_file", "not a regular file"]),
+    ("result-file-other-file", "run", ["--dataset=tiny", "--result_file=file"],
+     ["result_file", "file exists", "not a result"]),
+    ("result-file-checkpoint", "run", ["--dataset=tiny", "--result_file=corrupt.pth"],
+     ["result_file", "corrupt.pth exists", "not a result"]),
+    ("result-file-other-json", "run", ["--dataset=tiny", "--result_file=other.json"],
+     ["result_file", "other.json exists", "not a result"]),
     ("state-directory", "run", ["--dataset=tiny", "--training_state=folder"],
      ["training_state", "not a regular file"]),
     ("state-corrupt", "run", ["--dataset=tiny", "--training_state=corrupt.pth"],
@@ -71,6 +79,10 @@ CASES = [
      ["bad.yaml is not valid YAML", "line 2"]),
     ("config-file-missing", "run", ["--dataset=tiny", "--config_files=missing.yaml"],
      ["config_files", "missing.yaml"]),
+    ("config-file-alias-bomb", "run", ["--dataset=tiny", "--config_files=bomb.yaml"],
+     ["config_files", "bomb.yaml", "aliases expand it past 10000 values"]),
+    ("config-file-recursive-alias", "run", ["--dataset=tiny", "--config_files=loop.yaml"],
+     ["config_files", "loop.yaml", "aliases expand"]),
     ("eval-without-checkpoint", "run", ["--dataset=tiny", "--eval_only"], ["--checkpoint"]),
     ("eval-missing", "run", ["--eval_only", "--checkpoint=missing.pth"], ["checkpoint not found"]),
     ("eval-corrupt", "run", ["--eval_only", "--checkpoint=corrupt.pth"],
@@ -97,6 +109,17 @@ CASES = [
     ("recommend-k", "recommend", [f"--checkpoint={BEST}", "--items=1 2", "--k=0"], ["--k"]),
     ("recommend-missing-checkpoint", "recommend", ["--checkpoint=missing.pth", "--items=1"],
      ["checkpoint not found"]),
+    # a checkpoint whose config, unpickled, runs code: as torch.save and as RecBole save it
+    ("crafted-eval", "run", ["--eval_only", "--checkpoint=crafted.pth"],
+     ["crafted.pth", *RUNS_CODE]),
+    ("crafted-eval-protocol-4", "run", ["--eval_only", "--checkpoint=crafted4.pth"],
+     ["crafted4.pth", *RUNS_CODE]),
+    ("crafted-training-state", "run", ["--dataset=tiny", "--training_state=crafted.pth"],
+     ["crafted.pth", *RUNS_CODE]),
+    ("crafted-recommend", "recommend", ["--checkpoint=crafted.pth", "--items=1"],
+     ["crafted.pth", *RUNS_CODE]),
+    ("crafted-compare", "compare", ["crafted4.pth", BEST], ["crafted4.pth", *RUNS_CODE]),
+    ("crafted-probe", "probe", ["crafted.pth"], ["crafted.pth", *RUNS_CODE]),
     ("prepare-escaping-name", "prepare", ["../../escaped", "--source=good.txt"],
      ["dataset name '../../escaped'"]),
     ("prepare-empty-name", "prepare", ["", "--source=good.txt"], ["dataset name ''"]),
@@ -114,7 +137,28 @@ CASES = [
      ["data_path", "/proc/x"]),
     ("prepare-offline", "prepare", ["Beauty", "--data_path=out"],
      ["could not download", "--source PATH"]),
+    ("prepare-exists", "prepare", ["d", "--source=good.txt", "--data_path=prepared"],
+     ["d.inter exists", "--overwrite"]),
 ]
+
+
+class RunsCode:
+    """Unpickled, it runs a command: ``touch marker`` in the working directory."""
+
+    def __reduce__(self):
+        return os.system, ("touch marker",)
+
+
+def save_crafted(path, protocol=2):
+    """A checkpoint as a user is sent one: a state_dict, and a config that runs code."""
+    torch.save({"state_dict": {}, "config": RunsCode()}, path, pickle_protocol=protocol)
+
+
+def billion_laughs(levels=9):
+    """A small YAML file whose aliases expand it into 9 ** levels values."""
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
 
 
 def lay_out_inputs(cwd, state):
@@ -127,6 +171,13 @@ def lay_out_inputs(cwd, state):
     (cwd / "unicode.txt").write_text("1 2 3 \u0663\n", encoding="utf-8")
     (cwd / "good.txt").write_text("1 2 3 4\n")
     (cwd / "sequences.txt").write_text("1 2 3\nnope\n")
+    (cwd / "other.json").write_text('{"a": 1}\n')
+    (cwd / "bomb.yaml").write_text(billion_laughs())
+    (cwd / "loop.yaml").write_text("a: &a [*a]\n")
+    (cwd / "prepared" / "d").mkdir(parents=True)
+    (cwd / "prepared" / "d" / "d.inter").write_text("user_id:token\titem_id:token\n")
+    save_crafted(cwd / "crafted.pth")
+    save_crafted(cwd / "crafted4.pth", protocol=4)
     shutil.copy(state, cwd / "state.pth")
 
 
@@ -212,6 +263,22 @@ def test_bad_input_is_refused_in_one_line_and_nothing_is_written(outcomes, case)
     assert after == before, report  # nothing created, nothing touched
 
 
+def test_the_crafted_checkpoint_runs_code_when_unpickled(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for protocol in (2, 4):
+        save_crafted(tmp_path / "crafted.pth", protocol)
+        torch.load(tmp_path / "crafted.pth", weights_only=False)
+        assert (tmp_path / "marker").is_file()  # so the cases below would have made it
+        (tmp_path / "marker").unlink()
+
+
+@pytest.mark.parametrize("name", [case[0] for case in CASES if case[0].startswith("crafted-")])
+def test_a_crafted_checkpoint_runs_no_code(outcomes, name):
+    result, _, after = outcomes[name]
+    assert result["returncode"] == 2
+    assert not [path for path in after if path.name == "marker"]
+
+
 def tiny_trainer(data_path, **overrides):
     from recbole_elecrec.quick_start import build
 
@@ -261,3 +328,86 @@ def test_runs_sharing_a_checkpoint_dir_keep_their_own_models(data_path, workdir,
     with pytest.raises(ValueError, match="not written by this run"):
         second._save_checkpoint(1)
     assert taken.read_bytes() == before
+
+
+def test_a_training_state_in_use_is_refused(data_path, workdir, capsys):
+    from recbole_elecrec.cli import main
+
+    state = workdir / "run.state"
+    second = [*RUN, "--epochs=2", f"--data_path={data_path}", "--dataset=tiny",
+              f"--training_state={state}"]
+    outcomes = []
+
+    def files():
+        return {path: path.stat().st_mtime_ns for path in workdir.rglob("*") if path.is_file()}
+
+    def start_second(epoch_idx, valid_score):  # while the first trains, its state written
+        before = files()
+        outcomes.append((main(second), capsys.readouterr(), files() == before))
+
+    first, train, valid = tiny_trainer(data_path, epochs=2, training_state=str(state))
+    first.fit(train, valid, callback_fn=start_second)
+    for code, output, untouched in outcomes:
+        errors = [line for line in output.err.splitlines() if line.startswith("error:")]
+        assert code == 2 and output.out == "" and untouched, output.err
+        assert len(errors) == 1 and "in use by another run" in errors[0], output.err
+        assert f"{state}.lock" in errors[0]
+    assert len(outcomes) == 2
+    assert not state.exists() and not Path(f"{state}.lock").exists()
+
+
+def test_a_training_state_is_held_only_while_its_run_lives(data_path, workdir):
+    from recbole_elecrec.compat import load_checkpoint
+    from recbole_elecrec.files import held
+
+    state = workdir / "run.state"
+    trainer, train, valid = tiny_trainer(data_path, training_state=str(state))
+    with held(state, "training_state"):  # another run took it since this one started
+        with pytest.raises(ValueError, match="in use by another run"):
+            trainer.fit(train, valid)
+    # the lock file of a run killed outright is no longer held: the next run takes it over
+    Path(f"{state}.lock").write_text("process 1 on a host that is gone")
+    trainer, train, valid = tiny_trainer(data_path, training_state=str(state))
+    trainer.fit(train, valid)
+    saved = load_checkpoint(trainer.saved_model_file)["state_dict"]
+    assert all(torch.equal(v, saved[k]) for k, v in trainer.model.state_dict().items())
+    assert not Path(f"{state}.lock").exists()
+
+
+def test_a_run_evaluates_its_checkpoint_only_while_it_is_the_file_it_wrote(data_path, workdir):
+    first, train, valid = tiny_trainer(data_path, seed=1)
+    second, train2, valid2 = tiny_trainer(data_path, seed=2)
+    first.fit(train, valid)
+    second.fit(train2, valid2)
+    # another process wrote its model over the first run's file
+    os.replace(second.saved_model_file, first.saved_model_file)
+    with pytest.raises(ValueError, match="replaced since this run wrote it"):
+        first.evaluate(valid, load_best_model=True)
+
+
+def test_property_files_are_read_with_the_same_limit(data_path, workdir):
+    from recbole_elecrec.config import Config
+
+    config = Config("ELECRec", "tiny", config_dict=small_settings(data_path))
+    (workdir / "tiny.yaml").write_text(billion_laughs())  # as a dataset's own YAML file
+    with pytest.raises(ValueError, match="tiny.yaml is refused: its aliases expand it past"):
+        config._update_internal_config_dict(workdir / "tiny.yaml")
+
+
+@pytest.mark.parametrize("model", ["ELECRec", "SASRec"])
+def test_checkpoints_as_this_package_and_recbole_save_them_load(data_path, workdir, model):
+    from recbole.trainer import Trainer
+
+    from recbole_elecrec.checkpoint import read_checkpoint
+    from recbole_elecrec.quick_start import build
+
+    _, trainer, _ = build(model, "tiny", config_dict=small_settings(data_path))
+    trainer._save_checkpoint(0)
+    # as RecBole's own method saves (pickle protocol 4), which this package's once called
+    Trainer._save_checkpoint(trainer, 0, saved_model_file=str(workdir / "recbole.pth"))
+    for path in (trainer.saved_model_file, workdir / "recbole.pth"):
+        checkpoint = read_checkpoint(path)
+        assert checkpoint["config"].model_class is type(trainer.model)
+        assert checkpoint["config"]["model"] == model
+        saved = checkpoint["state_dict"]
+        assert all(torch.equal(v, saved[k]) for k, v in trainer.model.state_dict().items())

@@ -49,9 +49,10 @@ def test_users_are_matched_by_id_not_by_position(tmp_path, monkeypatch):
     for name in runs:
         (tmp_path / name).touch()
 
-    def fake(model_file, split):
+    def fake(model_file, split, history_mask):
         users, hits = runs[Path(model_file).name]
-        return {"dataset": "d", "model": "m"}, users, {"hit@1": np.array(hits)}
+        config = {"dataset": "d", "model": "m", "history_mask": "none"}
+        return config, users, {"hit@1": np.array(hits)}
 
     monkeypatch.setattr(module, "per_user_metrics", fake)
     r = module.compare(tmp_path / "a.pth", tmp_path / "b.pth", resamples=20)["metrics"]["hit@1"]
@@ -82,3 +83,16 @@ def test_other_users_or_missing_files_are_refused(elecrec_run, data_path, tmp_pa
         errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
         assert result.returncode == 2 and len(errors) == 1 and result.stdout == ""
         assert all(word in errors[0] for word in words)
+
+
+def test_history_mask_evaluates_both_under_that_protocol(elecrec_run):
+    from conftest import full_result
+
+    cwd, out, _ = elecrec_run
+    checkpoint = cwd / out["checkpoint"]
+    result = last_json(compare(cwd, checkpoint, checkpoint, "--history_mask", "exclude",
+                               "--resamples", 50))
+    assert result["history_mask"] == {"a": "exclude", "b": "exclude"}
+    expected = full_result(cwd, out)["test_by_protocol"]["exclude"]
+    for name, r in result["metrics"].items():
+        assert r["a"] == pytest.approx(expected[name], abs=5e-5)

@@ -54,8 +54,25 @@ def test_prepare_keeps_an_existing_file_when_the_new_one_is_bad(tmp_path):
     path, _ = prepare("d", source=good, data_path=tmp_path)
     before = path.read_text()
     with pytest.raises(PrepareError):
-        prepare("d", source=bad, data_path=tmp_path)
+        prepare("d", source=bad, data_path=tmp_path, overwrite=True)
     assert path.read_text() == before
+
+
+def test_prepare_replaces_an_existing_file_only_with_overwrite(tmp_path):
+    (tmp_path / "one.txt").write_text("1 2 3 4\n")
+    (tmp_path / "two.txt").write_text("1 5 6 7\n")
+    path, _ = prepare("d", source=tmp_path / "one.txt", data_path=tmp_path)
+    before = path.read_text()
+    with pytest.raises(PrepareError, match="d.inter exists; pass --overwrite to replace it"):
+        prepare("d", source=tmp_path / "two.txt", data_path=tmp_path)
+    assert path.read_text() == before
+    result = subprocess.run(
+        [sys.executable, "-m", "recbole_elecrec.data", "prepare", "d", "--source", "two.txt",
+         "--data_path", ".", "--overwrite"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert path.read_text().splitlines()[1] == "1\t5\t0"
 
 
 def test_prepare_reads_ids_as_integers_and_drops_a_byte_order_mark(tmp_path):

@@ -49,7 +49,7 @@ def test_distributed_evaluation_gives_the_single_process_metrics(data_path, work
                                                                  history_mask):
     # 81 users: the shards are uneven, so DistributedSampler repeats a user on one rank
     write_elecrec_file(tmp_path / "odd.txt", n_users=81, seed=5)
-    prepare("odd", source=tmp_path / "odd.txt", data_path=data_path)
+    prepare("odd", source=tmp_path / "odd.txt", data_path=data_path, overwrite=True)  # per param
     config, trainer, (_, _, test) = ddp_worker.build_trainer(data_path, "odd",
                                                              history_mask=history_mask)
     torch.save(trainer.model.state_dict(), tmp_path / "weights.pt")
@@ -57,7 +57,8 @@ def test_distributed_evaluation_gives_the_single_process_metrics(data_path, work
     mp.spawn(ddp_worker.evaluate, nprocs=2, join=True, args=(
         2, free_port(), data_path, "odd", tmp_path / "weights.pt", tmp_path / "ddp.json",
         history_mask))
-    assert json.loads((tmp_path / "ddp.json").read_text()) == single
+    assert json.loads((tmp_path / "ddp.json").read_text()) == {
+        "test": single, "by_protocol": trainer.by_protocol, "check": trainer.history_check}
 
 
 def test_two_process_training_run_saves_a_loadable_model(tmp_path):

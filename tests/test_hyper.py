@@ -1,11 +1,12 @@
-"""run_hyper.py: a 2-trial search with RecBole's HyperTuning on the toy dataset."""
+"""run_hyper.py: a 2-trial search with RecBole's HyperTuning on the toy dataset, and params
+files read as literals only."""
 
 import subprocess
 import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, small_settings
 
 TOY = ["--data_path=" + str(REPO / "benchmarks" / "data"),
        "--load_col={'inter': ['user_id', 'item_id', 'timestamp']}", "--epochs=1",
@@ -28,3 +29,52 @@ def test_two_trial_search(tmp_path):
         assert "Valid result:" in block and "Test result:" in block and "ndcg@20" in block
     best = [l for l in result.stdout.splitlines() if l.startswith("best params:")]
     assert best and ("0.3" in best[0] or "0.6" in best[0])
+
+
+def run_hyper(cwd, space, *args):
+    return subprocess.run(
+        [sys.executable, str(REPO / "run_hyper.py"), "--model=ELECRec", "--dataset=toy",
+         f"--params_file={space}", *args, *TOY],
+        capture_output=True, text=True, cwd=cwd,
+    )
+
+
+def test_params_file_values_run_no_code(tmp_path):
+    space = tmp_path / "space.hyper"
+    space.write_text("sample_ratio choice [0.3,0.6]\n"
+                     "dis_loss_weight choice [__import__('os').system('touch marker')]\n")
+    result = run_hyper(tmp_path, space)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2 and len(errors) == 1, result.stderr[-3000:]
+    assert "line 2: choice needs a list of Python literals" in errors[0]
+    assert not (tmp_path / "marker").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["space.hyper"]
+
+
+def test_params_file_format(tmp_path):
+    from hyperopt.pyll.stochastic import sample
+
+    from recbole_elecrec.hyper import read_space
+
+    space = tmp_path / "space.hyper"
+    space.write_text("a choice [1, 'x', [64,32], None]\nb uniform 0.1,0.2\n"
+                     "c loguniform -3,-1\nd quniform 1,9,2\n\nnot_a setting\n")
+    drawn = sample(read_space(space))
+    assert drawn["a"] in (1, "x", (64, 32), None) and 0.1 <= drawn["b"] <= 0.2
+    assert 0.04 <= drawn["c"] <= 0.37 and drawn["d"] in (0, 2, 4, 6, 8, 10)
+    for line, words in [("a choice 0.3", "choice needs a list"), ("a uniform 1", "2 numbers"),
+                        ("a quniform 1,2,x", "3 numbers"), ("a normal 0,1", "unknown type")]:
+        space.write_text(line + "\n")
+        with pytest.raises(ValueError, match=words):
+            read_space(space)
+
+
+def test_a_setting_given_as_text_runs_no_code(data_path, workdir):
+    from recbole_elecrec.config import Config
+
+    # as a params file's choice ['...'] reaches a trial: a string in the config dict
+    code = "__import__('os').system('touch marker')"
+    config = Config("ELECRec", "tiny", config_dict=small_settings(data_path, note=code,
+                                                                    topk="[5, 20]"))
+    assert config["note"] == code and config["topk"] == [5, 20]
+    assert not (workdir / "marker").exists()

@@ -52,3 +52,56 @@ def test_protocols_give_different_metrics(data_path, workdir):
                ("none", "exclude", "reference")}
     assert all(0 <= v <= 1 and not math.isnan(v) for r in results.values() for v in r.values())
     assert results["none"] != results["exclude"]
+
+
+def evaluated(data_path, model_name, masks, scores=None):
+    """{mask: (trainer, its configured metrics)}: one model's test evaluation under each mask
+    (the model's scores replaced by ``scores(interaction)`` when given)."""
+    config, (_, _, test), model = make_model(data_path, model=model_name)
+    if scores is not None:
+        model.full_sort_predict = scores
+    results = {}
+    for mask in masks:
+        config["history_mask"] = mask
+        trainer = get_trainer(config["MODEL_TYPE"], model_name)(config, model)
+        results[mask] = trainer, dict(trainer.evaluate(test, load_best_model=False))
+    return results
+
+
+@pytest.mark.parametrize("model_name", ["ELECRec", "SASRec", "GRU4Rec"])
+def test_one_evaluation_gives_every_protocol_as_a_run_configured_with_it(data_path, workdir,
+                                                                         model_name):
+    results = evaluated(data_path, model_name, ("none", "exclude", "reference"))
+    for configured, (trainer, result) in results.items():
+        assert trainer.by_protocol[configured] == result
+        for other, (_, other_result) in results.items():
+            assert trainer.by_protocol[other] == other_result, (configured, other)
+    assert results["none"][1] != results["exclude"][1]
+
+
+def below_zero(n_items):
+    return lambda interaction: -1 - torch.rand(len(interaction), n_items)
+
+
+def test_history_first_warning_fires_for_reference_only(data_path, workdir):
+    from recbole_elecrec.protocols import history_first_warning
+
+    n_items = make_model(data_path)[1][0]._dataset.item_num
+    runs = evaluated(data_path, "ELECRec", ("reference", "exclude"), below_zero(n_items))
+    reference, exclude = runs["reference"][0], runs["exclude"][0]
+    assert reference.history_check["history_first_share"] == 1.0
+    assert reference.history_check["negative_score_share"] == 1.0
+    assert "'exclude'" in history_first_warning(reference.history_check)
+    assert exclude.history_check["history_first_share"] == 0.0
+    assert history_first_warning(exclude.history_check) is None
+
+
+def test_a_run_result_holds_every_protocol(elecrec_run):
+    from conftest import full_result
+
+    cwd, out, _ = elecrec_run
+    full = full_result(cwd, out)
+    assert set(full["test_by_protocol"]) == {"none", "exclude", "reference"}
+    assert full["test_by_protocol"][full["config"]["history_mask"]] == out["test"]
+    assert set(full["history_check"]) >= {"history_first_share", "negative_score_share"}
+    assert set(full["history"][-1]["valid_by_protocol"]) == {"none", "exclude", "reference"}

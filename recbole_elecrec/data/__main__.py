@@ -1,4 +1,5 @@
-"""``python -m recbole_elecrec.data prepare NAME [--source PATH_OR_URL] [--data_path DIR]``."""
+"""``python -m recbole_elecrec.data prepare NAME [--source PATH_OR_URL] [--data_path DIR]
+[--overwrite]``."""
 
 import argparse
 import sys
@@ -13,9 +14,11 @@ def main(argv=None):
     cmd.add_argument("name", help=f"dataset name ({', '.join(PAPER_DATASETS)} or your own)")
     cmd.add_argument("--source", help="local path or URL of NAME.txt (default: authors' repository)")
     cmd.add_argument("--data_path", default="dataset", help="RecBole data_path (default: dataset)")
+    cmd.add_argument("--overwrite", action="store_true", help="replace an existing NAME.inter")
     args = parser.parse_args(argv)
     try:
-        path, stats = prepare(args.name, source=args.source, data_path=args.data_path)
+        path, stats = prepare(args.name, source=args.source, data_path=args.data_path,
+                              overwrite=args.overwrite)
     except ValueError as error:  # PrepareError, or a data_path that cannot be written
         print(f"error: {error}", file=sys.stderr)
         return 2

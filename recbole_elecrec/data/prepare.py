@@ -77,14 +77,24 @@ def read_lines(path):
         raise PrepareError(f"cannot read {path} ({error.strerror})") from None
 
 
-def write_inter(sequences, path):
-    """Write the atomic file through a temporary file, so a failure leaves no partial file."""
+def write_inter(sequences, path, overwrite=False):
+    """Write the atomic file through a temporary file, so a failure leaves no partial file;
+    an existing file is replaced only with ``overwrite``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as partial, open(partial, "w", encoding="utf-8") as f:
-        f.write("user_id:token\titem_id:token\ttimestamp:float\n")
-        for user, items in sequences:
-            f.writelines(f"{user}\t{item}\t{position}\n" for position, item in enumerate(items))
+    try:
+        with atomic_path(path, exclusive=not overwrite) as partial:
+            with open(partial, "w", encoding="utf-8") as f:
+                f.write("user_id:token\titem_id:token\ttimestamp:float\n")
+                for user, items in sequences:
+                    f.writelines(f"{user}\t{item}\t{position}\n"
+                                 for position, item in enumerate(items))
+    except FileExistsError:
+        raise PrepareError(_exists(path)) from None
+
+
+def _exists(path):
+    return f"{path} exists; pass --overwrite to replace it"
 
 
 def _fetch(source, name, workdir):
@@ -108,8 +118,9 @@ def _fetch(source, name, workdir):
     return target
 
 
-def prepare(name, source=None, data_path="dataset"):
-    """Create ``data_path/name/name.inter`` from an ELECRec file; returns its path and stats."""
+def prepare(name, source=None, data_path="dataset", overwrite=False):
+    """Create ``data_path/name/name.inter`` from an ELECRec file; returns its path and stats.
+    An existing file is replaced only with ``overwrite``."""
     check_name(name)
     if source is None and name not in PAPER_DATASETS:
         raise PrepareError(
@@ -117,10 +128,12 @@ def prepare(name, source=None, data_path="dataset"):
             "can be downloaded"
         )
     target = Path(data_path) / name / f"{name}.inter"
+    if target.exists() and not overwrite:  # before a download
+        raise PrepareError(_exists(target))
     check_writable_dir(target.parent, "data_path")
     with tempfile.TemporaryDirectory() as workdir:
         sequences = read_sequences(_fetch(source, name, workdir))
-    write_inter(sequences, target)
+    write_inter(sequences, target, overwrite)
     stats = {
         "users": len(sequences),
         "items": len({item for _, items in sequences for item in items}),

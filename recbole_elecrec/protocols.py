@@ -1,0 +1,128 @@
+"""Every full-ranking protocol from one set of scores, and the check for a history-first ranking.
+
+The protocol alone can move a model's figures several times over (docs/studies.md, Yelp): the
+paper's (``reference``) scores history items 0, so a model whose scores are mostly below 0 ranks
+each user's history first and hits only the targets that repeat a history item.
+"""
+
+import torch
+from recbole.evaluator.collector import Collector, DataStruct
+
+HISTORY_MASKS = ("none", "exclude", "reference")
+# above this share of users ranked history-first under ``reference``, its figures measure the
+# mask more than the model: the warning points to ``exclude`` (a 1-in-10 user share is far above
+# what a model that ranks new items shows: 0 for the authors' Beauty model)
+HISTORY_FIRST_WARNING = 0.1
+
+
+class ProtocolCollector(Collector):
+    """RecBole's Collector that collects every protocol's ``rec.topk`` from one set of scores,
+    and the per-user figures of the history-first check.
+
+    The protocols differ only at the history and the padding item 0, so one top-k of the raw
+    scores, K + 1 + the longest history deep, holds every protocol's top K (with the history
+    items at 0 added for ``reference``): this costs less than RecBole's collection of one
+    protocol, which builds an [users, items] matrix of the positives. The configured protocol's
+    figures go where RecBole's would; only the order of tied scores may differ from RecBole's.
+    """
+
+    def start(self, enabled):
+        """Begin an evaluation; ``enabled``: whether ``collect_protocols`` will see its batches.
+        Returns whether it will (only RecBole's ranking metrics, which read rec.topk alone)."""
+        self.protocol = self.config["history_mask"]
+        self.k = max(self.config["topk"])
+        self.enabled = enabled and self.register.need("rec.topk") and not any(
+            self.register.need(key) for key in ("rec.meanrank", "rec.score", "rec.items",
+                                                 "data.label"))
+        self.structs = {p: DataStruct() for p in HISTORY_MASKS if p != self.protocol}
+        self.history_first, self.negative, self.pending = [], [], None
+        return self.enabled
+
+    def eval_batch_collect(self, scores_tensor, interaction, positive_u, positive_i):
+        if self.pending is None:
+            return super().eval_batch_collect(scores_tensor, interaction, positive_u, positive_i)
+        self.data_struct.update_tensor("rec.topk", self.pending)
+        self.pending = None
+
+    def collect_protocols(self, scores, history_index, positive_u, positive_i):
+        """Collect every protocol from a model's raw ``scores`` [users, items]; returns them
+        masked by the configured protocol (in place): ``none`` never ranks the padding item 0,
+        ``exclude`` also scores the history -inf, ``reference`` (the paper code) scores the
+        history 0 and ranks the padding item like any other."""
+        device, (n_rows, n_items) = scores.device, scores.shape
+        rows, items = (t.to(device) for t in history_index)
+        history = torch.zeros_like(scores, dtype=torch.bool)
+        history[rows, items] = True
+        # each row's distinct history items, left-aligned in [rows, longest history]
+        keys = torch.unique(rows * n_items + items)
+        h_rows, h_items = keys // n_items, keys % n_items
+        lengths = torch.bincount(h_rows, minlength=n_rows)
+        column = torch.arange(len(keys), device=device) - (lengths.cumsum(0) - lengths)[h_rows]
+        longest = int(lengths.max()) if len(keys) else 0
+        own_items = torch.zeros(n_rows, longest, dtype=torch.long, device=device)
+        own_items[h_rows, column] = h_items
+        own_values = torch.full((n_rows, longest), -torch.inf, device=device)
+        own_values[h_rows, column] = 0.0
+
+        k = min(self.k, n_items)
+        values, index = scores.topk(min(n_items, k + 1 + longest), dim=1)
+        in_history, padding = history.gather(1, index), index == 0
+        reference = torch.cat((values.masked_fill(in_history, -torch.inf), own_values), 1)
+        pool = {"none": (values.masked_fill(padding, -torch.inf), index),
+                "exclude": (values.masked_fill(padding | in_history, -torch.inf), index),
+                "reference": (reference, torch.cat((index, own_items), 1))}
+        top = {p: i.gather(1, v.topk(k, dim=1).indices) for p, (v, i) in pool.items()}
+
+        positive_u, positive_i = positive_u.to(device), positive_i.to(device)
+        positives = torch.bincount(positive_u, minlength=n_rows).int()[:, None]
+        for protocol in HISTORY_MASKS:
+            hits = torch.zeros(n_rows, k, dtype=torch.int, device=device)
+            hits.index_put_((positive_u,), (top[protocol][positive_u] == positive_i[:, None]).int(),
+                            accumulate=True)
+            found = torch.cat((hits, positives), 1)
+            if protocol == self.protocol:
+                self.pending = found  # for RecBole's call of eval_batch_collect, next
+            else:
+                self.structs[protocol].update_tensor("rec.topk", found)
+        # history first: the first min(K, history length) ranks are all history items
+        leading = history.gather(1, top[self.protocol]).int().cumprod(1).sum(1)
+        wanted = lengths.clamp(max=k)
+        self.history_first.append(((leading >= wanted) & (wanted > 0)).float().cpu())
+        self.negative.append((scores[:, 1:] < 0).float().mean(1).cpu())
+        return mask(scores, (rows, items), self.protocol)
+
+    def results(self, evaluator, gather):
+        """({protocol: metrics} of the other protocols, the check); ``gather`` joins a per-user
+        tensor over every rank (the identity in one process)."""
+        by_protocol = {}
+        for protocol, struct in self.structs.items():
+            struct["rec.topk"] = struct["rec.topk"].cpu()
+            by_protocol[protocol] = dict(evaluator.evaluate(struct))
+        history_first = gather(torch.cat(self.history_first))
+        negative = gather(torch.cat(self.negative))
+        check = {"protocol": self.protocol, "topk": self.k,
+                 "history_first_share": round(history_first.mean().item(), 4),
+                 "negative_score_share": round(negative.mean().item(), 4)}
+        return by_protocol, check
+
+
+def mask(scores, history_index, protocol):
+    """``scores`` [users, items] masked by ``protocol``, in place (see ``collect_protocols``)."""
+    if protocol != "reference":
+        scores[:, 0] = -torch.inf
+    if protocol != "none":
+        scores[history_index] = 0.0 if protocol == "reference" else -torch.inf
+    return scores
+
+
+def history_first_warning(check):
+    """One log line when the configured protocol is ``reference`` and it ranked the history first
+    for a large share of users (HISTORY_FIRST_WARNING); None otherwise."""
+    if check is None or check["protocol"] != "reference" \
+            or check["history_first_share"] <= HISTORY_FIRST_WARNING:
+        return None
+    return (f"history_mask 'reference' ranked the user's history first (top "
+            f"{check['topk']}) for {check['history_first_share']:.0%} of users, with "
+            f"{check['negative_score_share']:.0%} of item scores below 0: its figures count "
+            f"repeats of history items, not new items; read the 'exclude' figures "
+            f"(test_by_protocol) instead")
