@@ -36,6 +36,8 @@ def load_checkpoint(path, map_location="cpu"):
     """A checkpoint or training state of this package or RecBole; UnsafeCheckpoint for a file
     that names anything else, before anything in it is called."""
     if _pickle_protocol(path) > 2:
+        # weights_only cannot read protocol 4 (RecBole's own saves); torch's unpickler wrapper
+        # resolves every global through _AllowlistUnpickler.find_class, the same allowlist
         return torch.load(path, map_location=map_location, weights_only=False,
                           pickle_module=_ALLOWLISTED_PICKLE)
     allowed = [(allowed_global(name), name)
