@@ -9,6 +9,7 @@ setup(
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="MIT",
+    license_files=["LICENSE"],  # shipped in the wheel
     python_requires=">=3.9",
     # the repository's properties/ goes into the package as recbole_elecrec/properties/
     packages=find_packages(include=["recbole_elecrec", "recbole_elecrec.*"])
@@ -30,6 +31,8 @@ setup(
     extras_require={
         # RecBole's exhaustive search uses the RandomState API that hyperopt 0.2.7 dropped
         "hyper": ["hyperopt==0.2.5"],
-        "test": ["pytest", "hyperopt==0.2.5"],
+        # Ray Tune at the Ray RecBole pins (<= 2.6.3); pyarrow 19+ needs numpy 2
+        "ray": ["ray[tune]<=2.6.3", "pyarrow<19"],
+        "test": ["pytest", "hyperopt==0.2.5", "ray[tune]<=2.6.3", "pyarrow<19"],
     },
 )

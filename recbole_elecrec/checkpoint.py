@@ -1,6 +1,10 @@
 """Reading RecBole checkpoints into models, with one clear error when they do not fit."""
 
+import hashlib
+import logging
 from pathlib import Path
+
+from recbole.config import Config as RecBoleConfig
 
 from recbole_elecrec.compat import UnsafeCheckpoint, load_checkpoint
 
@@ -43,6 +47,43 @@ def read_checkpoint(path):
     return checkpoint
 
 
+def saved_config(checkpoint, path):
+    """The ``Config`` a checkpoint was trained with, or one clear error (a bare state_dict has
+    none: nothing says which model, dataset and settings its weights belong to)."""
+    config = checkpoint.get("config")
+    if not isinstance(config, RecBoleConfig):
+        raise ValueError(f"{path} holds no saved config (its 'config' is "
+                         f"{type(config).__name__}): not a checkpoint of this package or RecBole")
+    return config
+
+
+def token_fingerprint(dataset):
+    """sha256 of the dataset's user and of its item tokens in id order: a model's rows (item
+    embeddings, user ids) mean those tokens only under the same token-to-id mapping, which
+    RecBole rebuilds from the data file on every load."""
+    fields = {"item": dataset.iid_field, "user": dataset.uid_field}
+    return {field: hashlib.sha256("\n".join(map(str, dataset.field2id_token[name])).encode())
+            .hexdigest() for field, name in fields.items() if name}
+
+
+def check_tokens(checkpoint, dataset, path):
+    """Refuse a dataset whose token-to-id mapping is not the one ``checkpoint`` was trained
+    with (its file edited or reordered since); a checkpoint saved before fingerprints is
+    loaded with a warning."""
+    saved = checkpoint.get("token_fingerprint")
+    if saved is None:
+        logging.getLogger().warning(
+            f"{path} has no token fingerprint (saved by an older version): not checked that "
+            f"dataset {dataset.dataset_name}'s ids are those the model was trained with")
+        return
+    now = token_fingerprint(dataset)
+    differ = [field for field in now if saved.get(field) != now[field]]
+    if differ:
+        raise ValueError(
+            f"{path}: dataset {dataset.dataset_name}'s {' and '.join(differ)} ids differ from "
+            "those the model was trained with (its data file changed or was reordered since)")
+
+
 # settings a continued run may change, as they cannot make it differ from an uninterrupted run
 # with the new values: where files go, what is shown, where it runs, and how long training goes on
 # (the epochs so far are the same under any epochs and stopping_step)
@@ -52,6 +93,7 @@ RESUMABLE_CHANGES = frozenset({
     "save_dataloaders", "dataloaders_save_path", "gpu_id", "use_gpu", "device", "worker",
     "eval_batch_size", "single_spec", "local_rank", "nproc", "world_size", "ip", "port", "offset",
     "ddp_backend", "epochs", "stopping_step",
+    "data_path",  # where the data lies: check_tokens checks it is the same data
 })
 
 
@@ -66,16 +108,17 @@ def changed_settings(saved, current):
     }
 
 
-def read_training_state(path, config, model):
+def read_training_state(path, config, model, dataset):
     """The training state in ``path``, refused unless it continues this very run.
 
-    It must hold the same model, dataset and training-relevant settings (a resumed optimizer
-    would silently keep the old learning rate), fit ``model``, and its best model must still exist.
+    It must hold the same model, dataset (token-to-id mapping included) and training-relevant
+    settings (a resumed optimizer would silently keep the old learning rate), fit ``model``, and
+    its best model must still exist.
     """
     state = read_checkpoint(path)
     if "best_model_file" not in state:
         raise ValueError(f"{path} is not a training_state file (a plain RecBole checkpoint?)")
-    saved = state["config"]
+    saved = saved_config(state, path)
     if (saved["model"], saved["dataset"]) != (config["model"], config["dataset"]):
         raise ValueError(f"{path} continues {saved['model']} on {saved['dataset']}, not "
                          f"{config['model']} on {config['dataset']}")
@@ -87,4 +130,5 @@ def read_training_state(path, config, model):
         raise ValueError(f"{path} continues a run whose best model "
                          f"{state['best_model_file']} is gone")
     check_fit(model, state["state_dict"], path)
+    check_tokens(state, dataset, path)
     return state

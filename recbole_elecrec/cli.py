@@ -3,11 +3,14 @@ or any RecBole model. The last stdout line is a short JSON summary; the full res
 epoch history and the config) goes to a JSON file beside the run's log."""
 
 import argparse
+import errno
 import json
+import os
 import sys
-import warnings
+import tempfile
 from pathlib import Path
 
+from recbole_elecrec.compat import quiet_recbole_warnings
 from recbole_elecrec.files import check_writable_file, write_text_atomic
 from recbole_elecrec.quick_start import evaluate_checkpoint, run
 
@@ -52,28 +55,48 @@ def error_message(error):
     return " ".join(str(error).split())
 
 
-def quiet_recbole_warnings():
-    """RecBole 1.2.1 calls APIs that current torch and pandas deprecate, once per epoch or column."""
-    warnings.filterwarnings("ignore", message=r".*torch\.cuda\.amp\.GradScaler", category=FutureWarning)
-    warnings.filterwarnings("ignore", message=r".*chained assignment", category=FutureWarning)
-
-
 # the stdout line: what a script compares runs by; the rest stays in the result file
 SUMMARY_KEYS = ("model", "dataset", "best_valid", "test", "train_seconds", "resumed_seconds",
                 "checkpoint", "peak_rss_mb", "device")
 
 
 def save_result(result, result_file=None):
-    """Write the full result beside the run's log (same stem, .json) and to ``result_file``;
-    returns the short summary for stdout, naming the file that holds the rest."""
+    """Write the full result to ``result_file`` and beside the run's log (same stem, .json), or,
+    where neither can be written, to a new file in the system's temporary folder.
+
+    Returns the short summary for stdout, naming the file that holds the rest, and None or the
+    error line on the files that could not be written: training is over, so its result is
+    kept wherever it can be, never lost to a traceback.
+    """
     beside_log = Path(result["log_file"]).with_suffix(".json")
     paths = [Path(result_file), beside_log] if result_file else [beside_log]
     text = json.dumps(result, indent=1, default=str)  # str() for the Config's enums and devices
+    written, failed = [], []
     for path in paths:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, text)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(path, text)
+            written.append(path)
+        except OSError as error:
+            reason = "the disk is full" if error.errno == errno.ENOSPC else error.strerror
+            failed.append(f"{path} ({reason})")
+    if not written:
+        try:
+            written.append(write_temporary(text))
+        except OSError as error:
+            failed.append(f"{tempfile.gettempdir()} ({error.strerror})")
     summary = {key: result[key] for key in SUMMARY_KEYS if key in result}
-    return {**summary, "result_file": str(paths[0])}
+    kept = f"it is in {written[0]}" if written else "only the summary on stdout is left"
+    problem = f"could not write the result to {', '.join(failed)}: {kept}" if failed else None
+    return {**summary, "result_file": str(written[0]) if written else None}, problem
+
+
+def write_temporary(text):
+    """A new file in the system's temporary folder holding ``text``."""
+    descriptor, path = tempfile.mkstemp(prefix="recbole_elecrec_result_", suffix=".json")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    return Path(path)
 
 
 # what every full result holds (of a training run and of --eval_only alike)
@@ -135,5 +158,9 @@ def main(argv=None):
     except (ValueError, KeyError, OSError) as error:
         print(f"error: {error_message(error)}", file=sys.stderr)
         return 2
-    print(json.dumps(save_result(result, args.result_file)))
+    summary, problem = save_result(result, args.result_file)
+    print(json.dumps(summary))
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     return 0

@@ -13,13 +13,16 @@ import argparse
 import inspect
 import json
 import math
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 from recbole.evaluator.base_metric import TopkMetric
 
-from recbole_elecrec.cli import quiet_recbole_warnings
+from recbole_elecrec.cli import error_message
+from recbole_elecrec.compat import quiet_recbole_warnings
 from recbole_elecrec.protocols import HISTORY_MASKS
 from recbole_elecrec.quick_start import load_data_and_model
 from recbole_elecrec.utils import get_trainer
@@ -51,7 +54,7 @@ def per_user_metrics(model_file, split="test", history_mask=None):
     if history_mask:
         config["history_mask"] = history_mask
     loader = test_data if split == "test" else valid_data
-    trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    trainer = evaluation_trainer(config, model)
     trainer.evaluator = PerUserEvaluator(trainer.evaluator)
     # each batch's users as the collector stacks their rows, in the same evaluation pass
     uid, users, collect = config["USER_ID_FIELD"], [], trainer.eval_collector.eval_batch_collect
@@ -63,6 +66,22 @@ def per_user_metrics(model_file, split="test", history_mask=None):
     trainer.eval_collector.eval_batch_collect = collect_with_users
     trainer.evaluate(loader, load_best_model=False)
     return config, dataset.id2token(uid, np.concatenate(users)), trainer.evaluator.per_user
+
+
+def evaluation_trainer(config, model):
+    """The model's trainer, for evaluating only. RecBole's constructor creates checkpoint_dir
+    and a tensorboard log folder in the working folder (which may be read-only, and is not
+    compare's to write): both go into a temporary folder, removed at once."""
+    home = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="compare-") as scratch:
+        config["checkpoint_dir"] = scratch
+        os.chdir(scratch)  # the tensorboard folder is relative to the working folder
+        try:
+            trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+        finally:
+            os.chdir(home)
+        trainer.tensorboard.close()
+    return trainer
 
 
 def paired_test(a, b, resamples=2000, seed=0):
@@ -109,17 +128,22 @@ def main(argv=None):
     quiet_recbole_warnings()
     parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.compare",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("a", help="checkpoint A (.pth, as run_recbole.py saves it)")
-    parser.add_argument("b", help="checkpoint B")
+    parser.add_argument("checkpoints", nargs="*", metavar="A B",
+                        help="checkpoints A and B (.pth, as run_recbole.py saves them)")
     parser.add_argument("--split", choices=["test", "valid"], default="test")
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
     parser.add_argument("--history_mask", choices=HISTORY_MASKS,
                         help="evaluate both under this protocol (default: each its saved one)")
     args = parser.parse_args(argv)
     try:
-        result = compare(args.a, args.b, args.split, args.resamples, args.history_mask)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        if len(args.checkpoints) != 2:  # a pattern such as saved/ELECRec-*.pth matched several
+            raise ValueError(
+                f"compare takes two checkpoints, A and B; got {len(args.checkpoints)}"
+                f"{': ' + ' '.join(args.checkpoints) if args.checkpoints else ''} (name one "
+                "file each; the newest of a pattern: $(ls -t saved/ELECRec-*.pth | head -1))")
+        result = compare(*args.checkpoints, args.split, args.resamples, args.history_mask)
+    except (ValueError, KeyError, OSError) as error:
+        print(f"error: {error_message(error)}", file=sys.stderr)
         return 2
     masks = result["history_mask"]
     print(f"{result['dataset']}, {result['split']}, {result['users']} users, history_mask "
@@ -128,8 +152,9 @@ def main(argv=None):
     print(f"{'metric':<10}{'A':>9}{'B':>9}{'A - B':>10}{'95% interval':>22}{'p':>9}")
     for name, r in result["metrics"].items():
         interval = f"[{r['ci95'][0]:+.4f}, {r['ci95'][1]:+.4f}]"
+        p_value = "< 0.001" if r["p"] < 0.001 else f"{r['p']:.3f}"
         print(f"{name:<10}{r['a']:>9.4f}{r['b']:>9.4f}{r['diff']:>+10.4f}{interval:>22}"
-              f"{r['p']:>9.3f}")
+              f"{p_value:>9}")
     print(json.dumps(result))
     return 0
 

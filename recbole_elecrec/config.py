@@ -1,12 +1,15 @@
 """RecBole's Config, extended with this package's models and property files."""
 
 import ast
+import difflib
+import functools
 import math
 import numbers
 import os
 import sys
 from pathlib import Path
 
+import recbole
 import yaml
 from recbole.config import Config as RecBoleConfig
 from recbole.evaluator.register import metrics_dict
@@ -45,6 +48,9 @@ class Config(RecBoleConfig):
         settings = {}
         for file in file_list or []:
             settings.update(read_settings(file, self.yaml_loader, "config_files"))
+        for key, value in settings.items():
+            if is_path_setting(key) and is_number(value):  # `checkpoint_dir: 5`: the folder 5
+                settings[key] = str(value)
         return settings
 
     def _update_internal_config_dict(self, file):
@@ -58,7 +64,7 @@ class Config(RecBoleConfig):
         # choices); read as a literal instead, so that no value runs code
         for key, value in config_dict.items():
             if isinstance(value, str):
-                config_dict[key] = literal_setting(value)
+                config_dict[key] = literal_setting(value, path=is_path_setting(key))
         return config_dict
 
     def _load_cmd_line(self):
@@ -128,6 +134,7 @@ class Config(RecBoleConfig):
         ):
             final["train_neg_sample_args"] = None
         # checked before RecBole compares or formats them
+        check_names(self.external_config_dict)
         check_types(self.external_config_dict, self.internal_config_dict)
         check_metrics(final)
         super()._set_default_parameters()
@@ -141,16 +148,42 @@ class TooManyValues(yaml.YAMLError):
     """A YAML document whose aliases expand it past MAX_YAML_VALUES values."""
 
 
+class DuplicateKey(yaml.YAMLError):
+    """A YAML mapping that gives a key twice (PyYAML silently keeps the last)."""
+
+
 class SettingsLoader(yaml.FullLoader):
     """RecBole's YAML loader, refusing a document whose aliases expand it past MAX_YAML_VALUES
-    values: a small "billion laughs" file grows, once RecBole logs or copies the settings, into
-    more memory than there is."""
+    values (a small "billion laughs" file grows, once RecBole logs or copies the settings, into
+    more memory than there is) or that gives a key twice."""
 
     def compose_document(self):
         node = super().compose_document()
         if expanded_size(node, {}) > MAX_YAML_VALUES:
             raise TooManyValues(f"its aliases expand it past {MAX_YAML_VALUES} values")
+        check_unique_keys(node, set())
         return node
+
+
+def check_unique_keys(node, checked):
+    """Raise DuplicateKey for a key given twice in a mapping of ``node`` (a key a ``<<`` merge
+    brings in may be overridden: that is what merging is for)."""
+    if id(node) in checked:
+        return
+    checked.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        lines = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                line = lines.setdefault((key.tag, key.value), key.start_mark.line + 1)
+                if line != key.start_mark.line + 1:
+                    raise DuplicateKey(f"key '{key.value}' is given twice, at lines {line} and "
+                                       f"{key.start_mark.line + 1}")
+        children = [child for pair in node.value for child in pair]
+    else:
+        children = node.value if isinstance(node, yaml.SequenceNode) else []
+    for child in children:
+        check_unique_keys(child, checked)
 
 
 def expanded_size(node, sizes):
@@ -177,6 +210,8 @@ def read_settings(file, loader, setting):
         raise ValueError(f"{setting}: {file} is not UTF-8 text") from None
     except TooManyValues as error:
         raise ValueError(f"{setting}: {file} is refused: {error}") from None
+    except DuplicateKey as error:
+        raise ValueError(f"{setting}: {file}: {error}") from None
     except yaml.YAMLError as error:
         raise ValueError(f"{setting}: {file} is not valid YAML ({yaml_problem(error)})") \
             from None
@@ -187,15 +222,21 @@ def read_settings(file, loader, setting):
     return settings or {}
 
 
-def literal_setting(text):
+def literal_setting(text, path=False):
     """A setting given as text: the Python literal it spells (``[1, 2]``, ``0.5``, ``None``),
-    true / false in any case, else the text itself."""
+    true / false in any case, else the text itself. A ``path`` is the text unless it spells a
+    string or None (``--checkpoint_dir=5``: the folder 5)."""
     try:
         value = ast.literal_eval(text)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return {"true": True, "false": False}.get(text.lower(), text)
-    kept = (str, int, float, list, tuple, dict, bool)  # what RecBole keeps of its eval()
+    kept = (str,) if path else (str, int, float, list, tuple, dict, bool)  # RecBole's eval()'s
     return value if value is None or isinstance(value, kept) else text
+
+
+def is_path_setting(key):
+    """Whether a setting names a file or folder (RecBole's ``*_path`` and ``*_dir`` ones)."""
+    return isinstance(key, str) and (key == "training_state" or key.endswith(("_path", "_dir")))
 
 
 def yaml_problem(error):
@@ -253,27 +294,80 @@ def metric_names(config):
     return names
 
 
-POSITIVE_INTEGERS = ("epochs", "train_batch_size", "eval_batch_size", "MAX_ITEM_LIST_LENGTH")
-INTEGERS = ("seed", "eval_step", "stopping_step", "worker")
+# settings code gives a Config rather than a property file: RecBole's and this package's
+# distributed runs' (quick_start.run)
+CODE_SETTINGS = frozenset({"model", "dataset", "config_files", "local_rank", "world_size", "ip",
+                           "port", "nproc", "offset"})
+NEAR_MISS = 0.85  # difflib's similarity from which an unknown setting is a known one misspelt
+
+
+@functools.lru_cache(maxsize=None)
+def known_settings():
+    """Every setting RecBole's and this package's property files name (every model's and
+    dataset's), and CODE_SETTINGS."""
+    files = [*(Path(recbole.__file__).parent / "properties").rglob("*.yaml"),
+             *PROPERTIES.rglob("*.yaml")]
+    known = set(CODE_SETTINGS)
+    for file in files:
+        settings = yaml.safe_load(file.read_text(encoding="utf-8"))
+        known.update(settings if isinstance(settings, dict) else ())
+    return frozenset(known)
+
+
+def check_names(given):
+    """Refuse a setting that no one knows but that is spelt like one that is known: RecBole
+    would silently ignore the misspelt one. Other unknown settings are kept (a custom model's)."""
+    known = known_settings()
+    for key in given:
+        close = (difflib.get_close_matches(key, known, n=1, cutoff=NEAR_MISS)
+                 if isinstance(key, str) and key not in known else [])
+        if close:
+            raise ValueError(f"unknown setting '{key}' (did you mean '{close[0]}'?)")
+
+
+NETWORKS = ("", "gen_", "dis_")  # RecBole's transformers' settings, and ELECRec's two networks'
+# (keys, integers only, holds, what it requires); a key the model lacks is not checked
+RANGES = [
+    (("epochs", "train_batch_size", "eval_batch_size", "MAX_ITEM_LIST_LENGTH",
+      # RecBole skips validation below 1, and tests the last model: there would be no best one
+      "eval_step", "embedding_size",
+      *(f"{net}{size}" for net in NETWORKS
+        for size in ("hidden_size", "n_layers", "n_heads", "inner_size"))),
+     True, lambda value: value > 0, "positive"),
+    # stopping_step 0 stops at the first validation without a gain; below, it would too
+    (("stopping_step", "worker", "gen_warmup_epochs", "softmax_chunk_rows",
+      "length_bucket_rows"), True, lambda value: value >= 0, ">= 0"),
+    (("seed",), True, lambda value: True, "any integer"),
+    (("learning_rate", "layer_norm_eps", "temperature",
+      *(f"{net}initializer_range" for net in NETWORKS)), False, lambda value: value > 0,
+     "positive"),
+    (("weight_decay", "gen_loss_weight", "dis_loss_weight"), False, lambda value: value >= 0,
+     ">= 0"),
+    (("dropout_prob", *(f"{net}{kind}_dropout_prob" for net in NETWORKS
+                        for kind in ("hidden", "attn"))),
+     False, lambda value: 0 <= value < 1, "in [0, 1)"),
+]
 
 
 def check_ranges(config):
-    for key in POSITIVE_INTEGERS + INTEGERS:
-        value = config[key]
-        if value is not None and not is_integer(value):
-            raise ValueError(f"{key} must be an integer, got '{value}'")
-    for key in POSITIVE_INTEGERS:
-        if config[key] is not None and config[key] <= 0:
-            raise ValueError(f"{key} must be positive, got {config[key]}")
-    if not config["learning_rate"] > 0:
-        raise ValueError(f"learning_rate must be positive, got {config['learning_rate']}")
-    if not config["weight_decay"] >= 0:
-        raise ValueError(f"weight_decay must be >= 0, got {config['weight_decay']}")
+    for keys, integer, holds, requirement in RANGES:
+        for key in keys:
+            value = config[key]
+            if value is None:
+                continue
+            if not (is_integer(value) if integer else is_number(value)):
+                kind = "an integer" if integer else "a finite number"
+                raise ValueError(f"{key} must be {kind}, got '{value}'")
+            if not holds(value):
+                raise ValueError(f"{key} must be {requirement}, got {value}")
 
 
 def check_paths(config):
-    """The places a run writes to: creatable, writable and not held by another run, checked
-    without creating them."""
+    """Paths are paths (a YAML `yes` is not); the places a run writes to: creatable, writable
+    and not held by another run, checked without creating them."""
+    for key, value in config.final_config_dict.items():
+        if is_path_setting(key) and not (value is None or isinstance(value, (str, os.PathLike))):
+            raise ValueError(f"{key} must be a path, got '{value}'")
     check_writable_dir(config["checkpoint_dir"], "checkpoint_dir")
     state = config["training_state"]
     if state:

@@ -4,10 +4,16 @@ RecBole 1.2.1 hard-codes nccl with one GPU per process, and averages per-rank me
 batch counts (and counts the users that DistributedSampler repeats to even out the shards).
 """
 
+import logging
+import sys
+
 import torch
 import torch.distributed as dist
+import torch.multiprocessing as mp
 
 BACKENDS = ("nccl", "gloo")
+# what a process raises for bad input (settings, data): the commands report these in one line
+INPUT_ERRORS = (ValueError, KeyError, OSError)
 
 
 def is_distributed():
@@ -34,6 +40,41 @@ def init_process_group(config):
         torch.cuda.set_device(local_rank)
         return torch.device("cuda", local_rank)
     return torch.device("cpu")
+
+
+def spawn(fn, nprocs, args=()):
+    """``torch.multiprocessing.spawn(fn, args, nprocs)``, where a process that fails on bad input
+    (a data file the checks before spawning did not see, say) ends the run with its error, as
+    a single-process run does, rather than with every process's traceback."""
+    errors = mp.get_context("spawn").SimpleQueue()
+    spawn_log = logging.getLogger("torch.multiprocessing.spawn")
+    level = spawn_log.level
+    # its warning that it terminates the other processes: the error says why
+    spawn_log.setLevel(logging.ERROR)
+    try:
+        mp.spawn(_run_as_command, args=(fn, errors, *args), nprocs=nprocs, join=True)
+    except mp.ProcessExitedException:
+        if errors.empty():
+            raise
+        raise ValueError(errors.get()) from None
+    finally:
+        spawn_log.setLevel(level)
+
+
+def _run_as_command(rank, fn, errors, *args):
+    """``fn(rank, *args)`` as the command runs it: RecBole's deprecation warnings quieted (a
+    spawned process starts without the command's filters), an input error sent to ``errors``
+    as its line and the process ended with status 2 (its traceback would be spawn's report)."""
+    # cli imports this module (through quick_start): imported once both are loaded
+    from recbole_elecrec.cli import error_message
+    from recbole_elecrec.compat import quiet_recbole_warnings
+
+    quiet_recbole_warnings()
+    try:
+        fn(rank, *args)
+    except INPUT_ERRORS as error:
+        errors.put(error_message(error))
+        sys.exit(2)
 
 
 def global_divisor(*counts):

@@ -2,9 +2,11 @@
 files one run at a time may hold."""
 
 import contextlib
+import errno
 import fcntl
 import os
 import secrets
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -15,21 +17,38 @@ def atomic_path(path, exclusive=False):
     """Yield a temporary path beside ``path``; once the block has written it, it becomes ``path``.
 
     A process killed mid-write leaves ``path`` as it was (the rename within one directory is
-    atomic); an exception removes the temporary file. With ``exclusive`` an existing ``path`` is
-    never replaced (FileExistsError). The file gets the permissions the umask gives a new file.
+    atomic); an exception removes the temporary file, and a full disk becomes an OSError saying
+    so in one line. With ``exclusive`` an existing ``path`` is never replaced (FileExistsError).
+    The file gets the permissions the umask gives a new file.
     """
     path = Path(path)
     partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
-    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     try:
+        os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
         yield partial
         if exclusive:
             _link(partial, path)
             partial.unlink()
         else:
             os.replace(partial, path)
+    except (OSError, RuntimeError) as error:
+        if not _disk_full(error, path.parent):
+            raise
+        kept = f"the previous {path.name} is intact" if path.exists() else "nothing was written"
+        raise OSError(errno.ENOSPC, f"cannot write {path}: the disk is full ({kept})") from None
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _disk_full(error, directory):
+    """Whether ``error``, raised writing into ``directory``, means its disk is full: an OSError
+    says so; torch.save's writer raises a RuntimeError that does not, and the free space tells."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    try:
+        return shutil.disk_usage(directory).free == 0
+    except OSError:
+        return False
 
 
 def write_text_atomic(path, text):

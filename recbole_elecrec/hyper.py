@@ -1,24 +1,32 @@
-"""Hyperparameter search with RecBole's HyperTuning (hyperopt) over ELECRec or any RecBole model.
+"""Hyperparameter search over ELECRec or any RecBole model: RecBole's HyperTuning (hyperopt, one
+trial at a time), or Ray Tune (--tool=Ray: trials in parallel, ASHA stopping on validation).
 
     python -m recbole_elecrec.hyper --dataset=Beauty --params_file=hyper/ELECRec.hyper
     python -m recbole_elecrec.hyper --model=SASRec --params_file=my.hyper --algo=bayes
+    python -m recbole_elecrec.hyper --tool=Ray --algo=random --max_evals=8 --params_file=my.hyper
 
 A params file has one line per setting, as in RecBole: `name choice [a,b,c]`,
 `name uniform low,high`, `name loguniform low,high` or `name quniform low,high,q`; its values are
-read as Python literals (RecBole's own parser eval()s them). Settings that stay fixed go in
---config_files or pass through as --key=value.
+read as Python literals (RecBole's own parser eval()s them) and may hold spaces. Blank lines and
+lines starting with # are skipped; any other line that is not a setting to search is an error.
+Settings that stay fixed go in --config_files or pass through as --key=value.
 """
 
 import argparse
 import ast
+import json
 import logging
+import math
 import sys
 from functools import partial
 from pathlib import Path
 
 from recbole.trainer import HyperTuning
 
-from recbole_elecrec.cli import quiet_recbole_warnings
+from recbole_elecrec.cli import error_message
+from recbole_elecrec.compat import quiet_recbole_warnings
+from recbole_elecrec.config import Config, check_names
+from recbole_elecrec.files import check_writable_dir, check_writable_file
 from recbole_elecrec.quick_start import run
 
 
@@ -37,41 +45,89 @@ def read_space(file):
     """The hyperopt search space of a params file in RecBole's format, or one clear error."""
     from hyperopt import hp
 
+    space = {}
+    for name, (kind, values) in read_params(file).items():
+        if kind == "choice":
+            space[name] = hp.choice(name, values)
+        else:
+            space[name] = getattr(hp, kind)(name, *values)
+    return space
+
+
+def read_params(file):
+    """A params file's settings to search: {name: (type, choice's options or range's numbers)}."""
+    return {name: (kind, values) for name, kind, values, _ in params_lines(file)}
+
+
+def params_lines(file):
+    """The settings a params file searches, [(name, type, values, where in the file)], or one
+    clear error."""
     try:
         lines = Path(file).read_text(encoding="utf-8").splitlines()
     except OSError as error:
         raise ValueError(f"params_file: cannot read {file} ({error.strerror})") from None
     except UnicodeDecodeError:
         raise ValueError(f"params_file: {file} is not UTF-8 text") from None
-    space = {}
+    params, first_lines = [], {}
     for number, line in enumerate(lines, start=1):
-        parts = line.strip().split(" ")
-        if len(parts) < 3:  # RecBole skips these too
+        if not line.strip() or line.lstrip().startswith("#"):
             continue
-        name, kind, value = parts[0], parts[1], "".join(parts[2:])
         where = f"params_file: {file}, line {number}"
-        if kind == "choice":
+        parts = line.split(None, 2)  # the values may hold spaces: [0.1, 0.2]
+        if len(parts) < 3:  # RecBole skips such a line: its setting would not be searched
+            raise ValueError(f"{where}: expected 'NAME TYPE VALUES' (such as "
+                             f"'learning_rate choice [0.001,0.01]'), got '{line.strip()}'")
+        name, kind, value = parts
+        if name in first_lines:
+            raise ValueError(f"{where}: {name} is searched twice (line {first_lines[name]} too)")
+        first_lines[name] = number
+        try:
+            check_names([name])
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+        params.append((name, kind, param_values(kind, value.strip(), where), where))
+    if not params:
+        raise ValueError(f"params_file: {file} names no setting to search (one a line: "
+                         "NAME TYPE VALUES)")
+    return params
+
+
+def param_values(kind, value, where):
+    """The options of a choice, or the numbers of a range, of one params file line."""
+    if kind == "choice":
+        try:
+            options = ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            options = None
+        if not isinstance(options, list) or not options:
+            raise ValueError(f"{where}: choice needs a list of Python literals, such as "
+                             f"[0.1,0.2] or ['a','b'], got {value}")
+        return options
+    if kind in BOUNDS:
+        try:
+            bounds = [float(bound) for bound in value.split(",")]
+        except ValueError:
+            bounds = []
+        if len(bounds) != BOUNDS[kind]:
+            raise ValueError(f"{where}: {kind} needs {BOUNDS[kind]} numbers separated by "
+                             f"commas, got {value}")
+        return bounds
+    raise ValueError(f"{where}: unknown type '{kind}' (choice, uniform, loguniform or quniform)")
+
+
+def check_search(model, dataset, params_file, config_file_list=None):
+    """Refuse bad settings before the first trial, whose error would come amid hyperopt's
+    output: the fixed settings, and with them each option of a choice and each end of a range
+    (loguniform's bounds are logarithms)."""
+    Config(model, dataset, config_file_list=config_file_list)
+    for name, kind, values, where in params_lines(params_file):
+        ends = values if kind == "choice" else values[:2]
+        for value in [math.exp(end) for end in ends] if kind == "loguniform" else ends:
             try:
-                options = ast.literal_eval(value)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                options = None
-            if not isinstance(options, list) or not options:
-                raise ValueError(f"{where}: choice needs a list of Python literals, such as "
-                                 f"[0.1,0.2] or ['a','b'], got {value}")
-            space[name] = hp.choice(name, options)
-        elif kind in BOUNDS:
-            try:
-                bounds = [float(bound) for bound in value.split(",")]
-            except ValueError:
-                bounds = []
-            if len(bounds) != BOUNDS[kind]:
-                raise ValueError(f"{where}: {kind} needs {BOUNDS[kind]} numbers separated by "
-                                 f"commas, got {value}")
-            space[name] = getattr(hp, kind)(name, *bounds)
-        else:
-            raise ValueError(f"{where}: unknown type '{kind}' (choice, uniform, loguniform or "
-                             "quniform)")
-    return space
+                Config(model, dataset, config_file_list=config_file_list,
+                       config_dict={name: value})
+            except ValueError as error:
+                raise ValueError(f"{where}: {name} {value}: {error_message(error)}") from None
 
 
 def objective_function(model, dataset, config_dict=None, config_file_list=None, saved=True):
@@ -119,20 +175,67 @@ def main(argv=None):
     parser.add_argument("--early_stop", type=int, default=10, help="stop after this many trials "
                         "without improvement")
     parser.add_argument("--output_file", help="result file (default: hyper_MODEL_DATASET.result)")
+    parser.add_argument("--tool", default="hyperopt", choices=["hyperopt", "Ray"])
+    ray = parser.add_argument_group("--tool=Ray (exhaustive: the choices' grid; random: "
+                                    "--max_evals draws; early_stop does not apply)")
+    ray.add_argument("--output_dir", help="trials' folders and trials.csv (default: "
+                     "hyper_MODEL_DATASET/)")
+    ray.add_argument("--cpus_per_trial", type=float, default=1)
+    ray.add_argument("--gpus_per_trial", type=float, default=0)
+    ray.add_argument("--max_concurrent", type=int, help="trials at once (default: as the "
+                     "resources allow)")
+    ray.add_argument("--grace_period", type=int, default=1, help="validations before ASHA may "
+                     "stop a trial")
+    ray.add_argument("--reduction_factor", type=float, default=4, help="ASHA's")
+    ray.add_argument("--address", help="an existing Ray cluster (default: a local one)")
     args, passthrough = parser.parse_known_args(argv)
     sys.argv = [sys.argv[0]] + passthrough  # RecBole's Config reads --key=value from argv
     quiet_recbole_warnings()
     config_files = args.config_files.split() if args.config_files else None
+    if args.tool == "Ray":
+        return ray_main(args, config_files)
+    output_file = args.output_file or f"hyper_{args.model}_{args.dataset}.result"
     try:
+        check_writable_file(output_file, "output_file")  # written after the last trial
+        check_search(args.model, args.dataset, args.params_file, config_files)
         tuner = search(args.model, args.dataset, args.params_file, config_files, args.algo,
-                       args.max_evals, args.early_stop, args.output_file)
-    except (ValueError, KeyError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
+                       args.max_evals, args.early_stop, output_file)
+    except (ValueError, KeyError, OSError) as error:
+        print(f"error: {error_message(error)}", file=sys.stderr)
         return 2
     print(f"best params: {tuner.best_params}")
     print(f"best valid score: {tuner.best_score}")
     best = tuner.params2result[tuner.params2str(tuner.best_params)]
     print(f"best test result: {best['test_result']}")
+    return 0
+
+
+def ray_main(args, config_files):
+    """--tool=Ray: search with Ray Tune, then print one JSON line (``tune.search``'s summary)."""
+    from recbole_elecrec.quick_start import check_dataset
+    from recbole_elecrec.tune import import_ray, search as ray_search
+
+    output_dir = args.output_dir or f"hyper_{args.model}_{args.dataset}"
+    try:
+        import_ray()
+        if args.algo == "bayes":
+            raise ValueError("--algo=bayes is hyperopt's: use exhaustive or random with --tool=Ray")
+        for name in ("max_evals", "cpus_per_trial", "grace_period", "reduction_factor"):
+            if not getattr(args, name) > (1 if name == "reduction_factor" else 0):
+                raise ValueError(f"--{name} must be above {1 if name == 'reduction_factor' else 0}")
+        check_writable_dir(output_dir, "output_dir")
+        check_search(args.model, args.dataset, args.params_file, config_files)
+        config = Config(args.model, args.dataset, config_file_list=config_files)
+        check_dataset(config)  # prepared once, here, not by every trial
+        summary = ray_search(
+            config, read_params(args.params_file), args.max_evals, output_dir, args.algo,
+            [str(Path(f).resolve()) for f in config_files or []], args.grace_period,
+            args.reduction_factor, args.cpus_per_trial, args.gpus_per_trial, args.max_concurrent,
+            args.address)
+    except (ValueError, KeyError, OSError) as error:
+        print(f"error: {error_message(error)}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary))
     return 0
 
 

@@ -17,7 +17,8 @@ import sys
 
 import torch
 
-from recbole_elecrec.cli import quiet_recbole_warnings
+from recbole_elecrec.cli import error_message
+from recbole_elecrec.compat import quiet_recbole_warnings
 from recbole_elecrec.quick_start import load_data_and_model
 
 NEGATIVES = ("generator", "uniform")
@@ -69,7 +70,7 @@ def probe(model_file, batches=20, seed=0):
     """Probe the ELECRec in ``model_file``; returns its figures for both kinds of negatives."""
     config, model, _, train_data, _, _ = load_data_and_model(model_file)
     if config["model"] != "ELECRec":
-        raise ValueError(f"{model_file} holds a {config['model']} model; the probe needs ELECRec")
+        raise ValueError(f"{model_file} holds model {config['model']}; the probe needs ELECRec")
     if batches < 1:
         raise ValueError(f"batches must be at least 1, got {batches}")
     figures = {}
@@ -91,8 +92,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         result = probe(args.checkpoint, args.batches, args.seed)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ValueError, KeyError, OSError) as error:
+        print(f"error: {error_message(error)}", file=sys.stderr)
         return 2
     print(f"{result['dataset']}, {result['checkpoint']}, sample_ratio {result['sample_ratio']}")
     print(f"{'negatives':<11}{'true':>8}{'replaced':>10}{'p(true)':>10}{'p(repl.)':>10}"

@@ -22,12 +22,15 @@ from recbole.utils import init_logger, init_seed, set_color
 from recbole.utils.url import download_url, extract_zip, rename_atomic_files
 
 import recbole
-from recbole_elecrec.checkpoint import load_state, read_checkpoint, read_training_state
+from recbole_elecrec.checkpoint import (check_tokens, load_state, read_checkpoint,
+                                        read_training_state, saved_config, token_fingerprint)
 # check_settings: imported here before Config had it
+from recbole_elecrec.compat import quiet_recbole_warnings
 from recbole_elecrec.config import Config, check_settings, model_defaults  # noqa: F401
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
 from recbole_elecrec.data.inter_file import check_inter_file
 from recbole_elecrec.data.prepare import PAPER_DATASETS, ensure_prepared
+from recbole_elecrec.distributed import spawn
 from recbole_elecrec.files import atomic_path, check_writable_dir
 from recbole_elecrec.model import SASRecPlus
 from recbole_elecrec.protocols import history_first_warning
@@ -113,8 +116,17 @@ def build(model=None, dataset=None, config_file_list=None, config_dict=None, loa
     """
     config = Config(model=model, dataset=dataset, config_file_list=config_file_list,
                     config_dict=config_dict)
+    return build_from_config(config, load_weights)
+
+
+def build_from_config(config, load_weights=None):
+    """``build`` for a settled ``config``."""
+    quiet_recbole_warnings()  # as the command line does, for calls from Python too
     init_seed(config["seed"], config["reproducibility"])
     data = create_dataset(config)
+    # the figures of the file as loaded: a sequential dataset's split then replaces its rows
+    # by one per (user, prefix), each user's first interaction counted no more
+    loaded = str(data)
     train_data, valid_data, test_data = data_preparation(config, data)
     init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
     model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
@@ -122,12 +134,12 @@ def build(model=None, dataset=None, config_file_list=None, config_dict=None, loa
         load_weights(model, train_data._dataset)
     state = config["training_state"]
     if state and Path(state).is_file():
-        read_training_state(state, config, model)
+        read_training_state(state, config, model, train_data._dataset)
 
     init_logger(config)
     logger = logging.getLogger()
     logger.info(config)
-    logger.info(data)
+    logger.info(loaded)
     if getattr(data, "order_note", None):  # once, now that the run's log exists
         logger.info(data.order_note)
     logger.info(model)
@@ -171,8 +183,7 @@ def run(model=None, dataset=None, config_file_list=None, config_dict=None, saved
     shared = {**(config_dict or {}), "world_size": nproc if world_size == -1 else world_size,
               "ip": ip, "port": port, "nproc": nproc, "offset": group_offset}
     queue = mp.get_context("spawn").SimpleQueue()
-    mp.spawn(_run_rank, args=(model, dataset, config_file_list, shared, saved, queue),
-             nprocs=nproc, join=True)
+    spawn(_run_rank, nproc, args=(model, dataset, config_file_list, shared, saved, queue))
     return None if queue.empty() else queue.get()
 
 
@@ -236,44 +247,23 @@ def evaluate_checkpoint(path, model=None, dataset=None, config_file_list=None,
                         config_dict=None, reference=False, save_as=None):
     """Evaluate saved weights on the validation and test splits.
 
-    ``path`` is a RecBole checkpoint, or with ``reference=True`` one of the ELECRec authors'
-    released state_dicts. Without ``model`` and ``dataset`` a RecBole checkpoint is evaluated
-    with the model and dataset (and data_path) it was trained on. ``save_as`` also writes the
-    loaded model as a RecBole checkpoint (a new file).
+    ``path`` is a RecBole checkpoint, evaluated with the settings it was trained with (of the
+    settings given, only EVALUATION_SETTINGS apply, and a log line names those that differ:
+    ``checkpoint_config``), or with ``reference=True`` one of the ELECRec authors' released
+    state_dicts, evaluated with the settings given. ``save_as`` also writes the loaded model as
+    a RecBole checkpoint (a new file).
     """
     if save_as:
         if Path(save_as).exists():
             raise ValueError(f"save_checkpoint: {save_as} exists; not replacing it")
         check_writable_dir(Path(save_as).parent, "save_checkpoint")
-    if reference:
-        state = read_reference_state(path)
-        model = model or "ELECRec"
-        if model != "ELECRec":
-            raise ValueError(f"a reference checkpoint holds an ELECRec model, not {model}")
-
-        def load_weights(net, train_dataset):
-            net.load_state_dict(convert_reference_state(state, net, train_dataset, path),
-                                strict=False)
-    else:
-        checkpoint = read_checkpoint(path)
-        saved_config = checkpoint.get("config")
-        if saved_config is not None:
-            if model is None and dataset is None:  # RecBole joined data_path and the dataset
-                config_dict = {"data_path": str(Path(saved_config["data_path"]).parent),
-                               **(config_dict or {})}
-            model = model or saved_config["model"]
-            dataset = dataset or saved_config["dataset"]
-            if saved_config["model"] != model:
-                raise ValueError(f"{path} holds a {saved_config['model']} model, not {model}")
-
-        def load_weights(net, _train_dataset):
-            load_state(net, checkpoint["state_dict"], path)
-            net.load_other_parameter(checkpoint.get("other_parameter"))
-
-    config, trainer, (train_data, valid_data, test_data) = build(
-        model, dataset, config_file_list, config_dict, load_weights
-    )
+    settings = (model, dataset, config_file_list, config_dict)
+    config, load_weights, differ = (reference_weights(path, *settings) if reference
+                                    else checkpoint_weights(path, *settings))
+    config, trainer, (train_data, valid_data, test_data) = build_from_config(config, load_weights)
+    log_given_settings(path, differ)
     if save_as:
+        trainer.token_fingerprint = token_fingerprint(train_data._dataset)
         trainer._save_checkpoint(-1, saved_model_file=str(save_as))
     return {
         "model": config["model"],
@@ -289,13 +279,96 @@ def evaluate_checkpoint(path, model=None, dataset=None, config_file_list=None,
     }
 
 
-def load_data_and_model(model_file):
-    """Like RecBole's ``load_data_and_model``: the checkpoint's config, data and trained model.
+def reference_weights(path, model, dataset, config_file_list, config_dict):
+    """For evaluating the authors' state_dict ``path``: the config of the settings given, what
+    loads the weights (``build``'s ``load_weights``), and no differing settings."""
+    state = read_reference_state(path)
+    model = model or "ELECRec"
+    if model != "ELECRec":
+        raise ValueError(f"a reference checkpoint holds an ELECRec model, not {model}")
+    config = Config(model=model, dataset=dataset, config_file_list=config_file_list,
+                    config_dict=config_dict)
 
-    Returns ``(config, model, dataset, train_data, valid_data, test_data)``.
-    """
-    checkpoint = read_checkpoint(model_file)
-    config = checkpoint["config"]
+    def load_weights(net, train_dataset):
+        net.load_state_dict(convert_reference_state(state, net, train_dataset, path),
+                            strict=False)
+
+    return config, load_weights, {}
+
+
+def checkpoint_weights(path, model, dataset, config_file_list, config_dict):
+    """For evaluating the checkpoint ``path``: its config (``checkpoint_config``), what loads
+    its weights into a model of the dataset it was trained with, and the settings given that
+    differ from its own."""
+    checkpoint = read_checkpoint(path)
+    saved = restored_config(checkpoint, path)
+    given = Config(model=model or saved["model"], dataset=dataset or saved["dataset"],
+                   config_file_list=config_file_list, config_dict=config_dict)
+    explicit = set(given.external_config_dict) | ({"dataset"} if dataset else set())
+    config, differ = checkpoint_config(saved, given, explicit, path)
+
+    def load_weights(net, train_dataset):
+        load_state(net, checkpoint["state_dict"], path)
+        net.load_other_parameter(checkpoint.get("other_parameter"))
+        check_tokens(checkpoint, train_dataset, path)
+
+    return config, load_weights, differ
+
+
+# settings of where and how this process runs, not of what an evaluation computes: always this
+# run's own
+RUN_SETTINGS = frozenset({
+    "device", "use_gpu", "gpu_id", "single_spec", "local_rank", "world_size", "nproc", "ip",
+    "port", "offset", "worker", "show_progress", "state", "checkpoint_dir", "training_state",
+    "log_wandb", "wandb_project",
+})
+# settings given to --eval_only that replace the checkpoint's: what is measured, how much is
+# evaluated at once, and where the data is (check_fit and check_tokens refuse data that is not
+# the checkpoint's). The model's settings and how its data is read and split belong to the
+# weights: they come from the checkpoint
+EVALUATION_SETTINGS = frozenset({
+    "metrics", "topk", "valid_metric", "valid_metric_bigger", "metric_decimal_place",
+    "eval_batch_size", "history_mask", "dataset", "data_path",
+})
+
+
+def checkpoint_config(saved, given, explicit, path):
+    """The config evaluating a checkpoint: its ``saved`` one, with this run's RUN_SETTINGS
+    and the EVALUATION_SETTINGS of the ``explicit`` keys (those given) taken from ``given`` (a
+    Config of the settings given, which checked them). Returns it and
+    ``{key: (saved value, given value)}`` of the settings given that differ from the saved."""
+    if given["model"] != saved["model"]:
+        raise ValueError(f"{path} holds model {saved['model']}, not {given['model']}")
+    given["data_path"] = os.path.abspath(given["data_path"])  # as checkpoints save it
+    differ = {key: (saved[key], given[key]) for key in sorted(explicit - RUN_SETTINGS)
+              if given[key] != saved[key]}
+    for key in RUN_SETTINGS | (EVALUATION_SETTINGS & differ.keys()):
+        saved[key] = given[key]
+    if "dataset" in differ and "data_path" not in explicit:
+        # RecBole joined data_path and the dataset: the other dataset's folder lies beside
+        saved["data_path"] = os.path.join(os.path.dirname(saved["data_path"]), saved["dataset"])
+    return saved, differ
+
+
+def log_given_settings(path, differ):
+    """One log line naming the settings given that differ from the checkpoint's, and which of
+    them the evaluation of ``path`` applies."""
+    if not differ:
+        return
+    described = {
+        applied: "; ".join(f"{key} {now!r} (the checkpoint's: {before!r})"
+                           for key, (before, now) in differ.items()
+                           if (key in EVALUATION_SETTINGS) == applied)
+        for applied in (True, False)}
+    logging.getLogger().warning(
+        f"settings given that differ from those {path} was trained with: applied (evaluation "
+        f"settings): {described[True] or 'none'}; ignored (model and data settings come from "
+        f"the checkpoint): {described[False] or 'none'}")
+
+
+def restored_config(checkpoint, path):
+    """The config ``checkpoint`` was trained with, ready to build its data and model here."""
+    config = saved_config(checkpoint, path)
     # an unpickled Config skips __init__, which sets the numpy aliases RecBole's metrics use
     config.compatibility_settings()
     # a checkpoint saved before a setting existed runs with that setting's default
@@ -306,6 +379,17 @@ def load_data_and_model(model_file):
         config["single_spec"], config["local_rank"] = True, 0
         config["device"] = torch.device(
             "cuda" if config["use_gpu"] and torch.cuda.is_available() else "cpu")
+    return config
+
+
+def load_data_and_model(model_file):
+    """Like RecBole's ``load_data_and_model``: the checkpoint's config, data and trained model.
+
+    Returns ``(config, model, dataset, train_data, valid_data, test_data)``. Refused where the
+    dataset's token-to-id mapping is not the one the model was trained with.
+    """
+    checkpoint = read_checkpoint(model_file)
+    config = restored_config(checkpoint, model_file)
     init_seed(config["seed"], config["reproducibility"])
     data = create_dataset(config)
     train_data, valid_data, test_data = data_preparation(config, data)
@@ -313,5 +397,5 @@ def load_data_and_model(model_file):
     model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
     load_state(model, checkpoint["state_dict"], model_file)
     model.load_other_parameter(checkpoint.get("other_parameter"))
+    check_tokens(checkpoint, data, model_file)
     return config, model, data, train_data, valid_data, test_data
-

@@ -18,7 +18,8 @@ import torch
 from recbole.data.interaction import Interaction
 from recbole.utils import ModelType
 
-from recbole_elecrec.cli import error_message, quiet_recbole_warnings
+from recbole_elecrec.cli import error_message
+from recbole_elecrec.compat import quiet_recbole_warnings
 from recbole_elecrec.quick_start import load_data_and_model
 
 

@@ -1,7 +1,9 @@
 """Trainers: the evaluation protocol for every model, and ELECRec's training schedule."""
 
+import copy
 import os
 import random
+import re
 import secrets
 import time
 from pathlib import Path
@@ -14,7 +16,8 @@ from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole.trainer import Trainer
 from recbole.utils import get_local_time, set_color
 
-from recbole_elecrec.checkpoint import load_state, read_checkpoint, read_training_state
+from recbole_elecrec.checkpoint import (load_state, read_checkpoint, read_training_state,
+                                        token_fingerprint)
 from recbole_elecrec.distributed import GatheringEvaluator
 from recbole_elecrec.files import atomic_path, held
 from recbole_elecrec.optim import update_twice
@@ -37,6 +40,8 @@ class TrainerMixin:
     - Checkpoints are written whole or not at all (a run killed while saving keeps the previous
       one), under a name unique to the run, and never over a file the run did not write; a run
       evaluates (and so reports) its checkpoint only while the file is still the one it wrote.
+      Each holds the fingerprint of the dataset's token-to-id mapping (``token_fingerprint``) and
+      a config whose ``data_path`` is absolute (read from any folder).
     - ``history``: one dict per epoch (training seconds and loss, validation metrics), for
       learning curves.
     - ``training_state``: a file rewritten after every validation with all that training needs to
@@ -81,6 +86,7 @@ class TrainerMixin:
         self.by_protocol = self.history_check = None
         self.history = []
         self.resumed_seconds = 0.0  # training wall time of the runs a training_state continues
+        self.token_fingerprint = None  # of the data trained on (fit), saved in every checkpoint
 
     def _build_optimizer(self, **kwargs):
         optimizer = super()._build_optimizer(**kwargs)
@@ -146,6 +152,7 @@ class TrainerMixin:
 
     def fit(self, train_data, valid_data=None, verbose=True, saved=True, show_progress=False,
             callback_fn=None):
+        self.token_fingerprint = token_fingerprint(train_data._dataset)
         state_file = self.config["training_state"]
         if not state_file:  # (some RecBole trainers' fit takes no callback_fn)
             extra = {"callback_fn": callback_fn} if callback_fn else {}
@@ -157,6 +164,7 @@ class TrainerMixin:
         state_file, start = Path(state_file), time.time()
         state_file.parent.mkdir(parents=True, exist_ok=True)
         with held(state_file, "training_state"):
+            remove_partials(state_file)  # of a run killed while saving it: held, so it is gone
             if state_file.is_file():
                 self._restore_training_state(state_file, train_data)
                 if self.start_epoch >= self.epochs or self.cur_step > self.stopping_step:
@@ -174,9 +182,13 @@ class TrainerMixin:
             return result
 
     def _checkpoint(self, epoch):
-        """What a RecBole checkpoint holds."""
+        """What a RecBole checkpoint holds, and the fingerprint of the data's token maps."""
+        config = copy.copy(self.config)  # a relative data_path would resolve where it is read
+        config.final_config_dict = {**self.config.final_config_dict,
+                                    "data_path": os.path.abspath(self.config["data_path"])}
         return {
-            "config": self.config,
+            "config": config,
+            "token_fingerprint": self.token_fingerprint,
             "epoch": epoch,
             "cur_step": self.cur_step,
             "best_valid_score": self.best_valid_score,
@@ -205,10 +217,11 @@ class TrainerMixin:
             torch.save(state, partial)
 
     def _restore_training_state(self, path, train_data):
-        state = read_training_state(path, self.config, self.model)
+        state = read_training_state(path, self.config, self.model, train_data._dataset)
         self._resume(state, path)
         self.best_valid_result = state["best_valid_result"]
         self.saved_model_file = state["best_model_file"]  # the run it continues wrote it
+        remove_partials(self.saved_model_file)  # that run is gone: its state is held here
         if Path(self.saved_model_file).is_file():
             self._written[self.saved_model_file] = _identity(self.saved_model_file)
         self.history = state["history"]
@@ -271,6 +284,18 @@ class TrainerMixin:
         else:
             scores = mask(scores, history_index, self.config["history_mask"])
         return interaction, scores, positive_u, positive_i
+
+
+def remove_partials(path):
+    """Remove the temporary files a process killed while saving ``path`` left beside it
+    (``files.atomic_path`` names them ``.NAME.HEX.partial``). Only for a path no live process
+    writes: one this process holds (``files.held``), or saves under a name of its own run."""
+    path = Path(path)
+    name = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]+\.partial")
+    if path.parent.is_dir():
+        for partial in path.parent.iterdir():
+            if name.fullmatch(partial.name):
+                partial.unlink(missing_ok=True)
 
 
 def _identity(path):

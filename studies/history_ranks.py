@@ -78,11 +78,12 @@ def history_only(name, data_path):
 @torch.no_grad()
 def model_protocols(checkpoint, name):
     """Validation figures of the checkpoint's ranker (and ELECRec's generator) per protocol."""
+    from recbole_elecrec.protocols import HISTORY_MASKS, mask
     from recbole_elecrec.quick_start import load_data_and_model
 
     config, model, _, _, valid_data, _ = load_data_and_model(checkpoint)
     if config["dataset"] != name:
-        raise ValueError(f"{checkpoint} holds a {config['dataset']} model, not {name}")
+        raise ValueError(f"{checkpoint} was trained on {config['dataset']}, not {name}")
     model.eval()
     networks = {"ranker": model.ranker}
     if config["model"] == "ELECRec":
@@ -93,20 +94,17 @@ def model_protocols(checkpoint, name):
         for interaction, _, positive_u, positive_i in valid_data:
             with ranking_with(model, network):
                 scores = model.full_sort_predict(interaction.to(model.device))  # [B n_items]
-            history = torch.zeros_like(scores, dtype=torch.bool)
-            history[valid_data._dataset.history_index(interaction)] = True
-            target = torch.zeros(len(scores), dtype=torch.long)
-            target[positive_u] = positive_i
-            negative.append((scores[:, 1:] < 0).double().mean(1))
-            for protocol in ("none", "exclude", "reference"):
-                masked = scores.clone()
-                if protocol != "reference":
-                    masked[:, 0] = -torch.inf  # RecBole's: the padding id is never ranked
-                if protocol != "none":
-                    masked[history] = -torch.inf if protocol == "exclude" else 0.0
+            # index tensors on the scores' device (RecBole's loader yields them on the CPU)
+            history = tuple(t.to(scores.device)
+                            for t in valid_data._dataset.history_index(interaction))
+            target = torch.zeros(len(scores), dtype=torch.long, device=scores.device)
+            target[positive_u.to(scores.device)] = positive_i.to(scores.device)
+            negative.append((scores[:, 1:] < 0).double().mean(1).cpu())
+            for protocol in HISTORY_MASKS:
+                masked = mask(scores.clone(), history, protocol)
                 value = masked.gather(1, target[:, None])
-                greater.setdefault(protocol, []).append((masked > value).sum(1))
-                ties.setdefault(protocol, []).append((masked == value).sum(1) - 1)
+                greater.setdefault(protocol, []).append((masked > value).sum(1).cpu())
+                ties.setdefault(protocol, []).append(((masked == value).sum(1) - 1).cpu())
         hit = torch.ones(sum(len(n) for n in negative))  # every user has its target ranked
         result[label] = {"negative_share": torch.cat(negative).mean().item(), **{
             p: tie_metrics(torch.cat(greater[p]), torch.cat(ties[p]), hit)["random"]

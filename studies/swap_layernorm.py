@@ -29,7 +29,7 @@ def swap_layernorm(source, target):
     checkpoint = read_checkpoint(source)
     config = checkpoint["config"]
     if config["model"] != "ELECRec":
-        raise ValueError(f"{source} holds a {config['model']} model, not ELECRec")
+        raise ValueError(f"{source} holds model {config['model']}, not ELECRec")
     if config["model_shared_type"] not in SHARED_EMBEDDINGS:
         raise ValueError(f"{source}: model_shared_type '{config['model_shared_type']}' gives the "
                          f"networks separate embeddings; the swap needs one of {SHARED_EMBEDDINGS}")

@@ -2,7 +2,7 @@
 
     python run_mains.py CASES.json RESULTS.json
 
-CASES.json holds ``[{"command": "run" | "recommend" | "compare" | "probe" | "prepare", "args":
+CASES.json holds ``[{"command": "run" | "recommend" | "compare" | "probe" | "prepare" | "hyper" | "benchmark", "args":
 [...], "cwd": DIR}]``.
 Each case calls its command's ``main()`` with ``sys.argv`` set, in ``cwd``, with stdout and
 stderr captured at the file descriptors (so child processes' output is caught too); an uncaught
@@ -23,6 +23,8 @@ COMMANDS = {  # command: (module with main(), arguments before the case's)
     "compare": ("recbole_elecrec.compare", []),
     "probe": ("recbole_elecrec.probe", []),
     "prepare": ("recbole_elecrec.data.__main__", ["prepare"]),
+    "hyper": ("recbole_elecrec.hyper", []),
+    "benchmark": ("recbole_elecrec.benchmark", []),
 }
 
 

@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
+import cases_checkpoints
+import cases_data
+import cases_settings
 from conftest import REPO, TINY, small_settings
 
 # downloads fail at once, as without network
@@ -120,6 +123,8 @@ CASES = [
      ["crafted.pth", *RUNS_CODE]),
     ("crafted-compare", "compare", ["crafted4.pth", BEST], ["crafted4.pth", *RUNS_CODE]),
     ("crafted-probe", "probe", ["crafted.pth"], ["crafted.pth", *RUNS_CODE]),
+    ("compare-three", "compare", [BEST, BEST, BEST], ["two checkpoints", "got 3", "ls -t"]),
+    ("compare-one", "compare", [BEST], ["two checkpoints", "got 1"]),
     ("prepare-escaping-name", "prepare", ["../../escaped", "--source=good.txt"],
      ["dataset name '../../escaped'"]),
     ("prepare-empty-name", "prepare", ["", "--source=good.txt"], ["dataset name ''"]),
@@ -139,6 +144,9 @@ CASES = [
      ["could not download", "--source PATH"]),
     ("prepare-exists", "prepare", ["d", "--source=good.txt", "--data_path=prepared"],
      ["d.inter exists", "--overwrite"]),
+    *cases_data.CASES,
+    *cases_settings.CASES,
+    *cases_checkpoints.CASES,
 ]
 
 
@@ -179,6 +187,8 @@ def lay_out_inputs(cwd, state):
     save_crafted(cwd / "crafted.pth")
     save_crafted(cwd / "crafted4.pth", protocol=4)
     shutil.copy(state, cwd / "state.pth")
+    for cases in (cases_data, cases_settings, cases_checkpoints):
+        cases.lay_out(cwd)
 
 
 def snapshot(cwd):

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -27,7 +28,7 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
     out = tmp_path / "out"
     result = run(SMOKE, out, tmp_path, "--jobs=2")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().splitlines()[-1] == "4 cells ok, 0 failed"
+    assert result.stdout.strip().splitlines()[-1] == f"4 cells ok, 0 failed: tables in {out / 'results.md'}"
 
     cells = sorted((out / "cells").glob("*.json"))
     assert len(cells) == 4
@@ -83,7 +84,7 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
     # summaries of the cells finished so far, running none
     cells[0].unlink()
     partial = run(SMOKE, out, tmp_path, "--summaries_only")
-    assert partial.stdout.strip().splitlines()[-1] == "3 cells ok, 0 failed"
+    assert partial.stdout.strip().splitlines()[-1].startswith("3 cells ok, 0 failed: ")
     assert not cells[0].exists()
     with open(out / "results.csv") as f:
         assert len(list(csv.DictReader(f))) == 3
@@ -142,6 +143,23 @@ def test_published_numbers_sit_beside_this_runs(tmp_path):
     path.write_text(yaml.safe_dump(spec))
     with pytest.raises(ValueError, match="'NoSuchLabel' on 'toy'"):
         load_spec(path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into a read-only folder")
+def test_a_read_only_out_folder_is_refused_before_anything_runs(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"datasets": ["toy"], "models": [{"model": "ELECRec"}]}))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        result = run(spec, locked / "out", tmp_path)
+    finally:
+        locked.chmod(0o755)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2 and result.stdout == "", result.stderr
+    assert len(errors) == 1 and "--out" in errors[0] and "cannot be written" in errors[0]
+    assert "Traceback" not in result.stderr and not list(locked.iterdir())
 
 
 def test_best_epoch_is_the_one_recbole_kept():

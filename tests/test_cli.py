@@ -3,11 +3,12 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
-from conftest import REPO, TINY, full_result, last_json, run_cli
+from conftest import REPO, TINY, full_result, last_json, run_cli, small_settings
 
 
 def test_elecrec_one_epoch(elecrec_run):
@@ -31,6 +32,27 @@ def test_last_line_is_short_and_the_result_file_beside_the_log_has_the_rest(elec
     assert full["config"]["model"] == "ELECRec" and full["config"]["epochs"] == 1
     summary = {key: value for key, value in out.items() if key != "result_file"}
     assert {key: full[key] for key in summary} == summary
+
+
+def test_the_log_counts_the_data_file_as_loaded(elecrec_run, data_path):
+    """Before the split, which keeps one row per (user, prefix): each first item goes uncounted."""
+    cwd, _, _ = elecrec_run
+    rows = len((data_path / "tiny" / "tiny.inter").read_text().splitlines()) - 1
+    log = next((cwd / "log" / "ELECRec").glob("*.log")).read_text()
+    assert f"The number of inters: {rows}\n" in log, log[:3000]
+
+
+def test_the_python_api_keeps_recbole_s_deprecation_warnings_quiet(data_path, workdir):
+    import warnings
+
+    from recbole_elecrec.quick_start import build
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        build("ELECRec", "tiny", config_dict=small_settings(data_path))
+    deprecations = [str(w.message) for w in caught if issubclass(w.category, FutureWarning)
+                    and ("chained assignment" in str(w.message) or "GradScaler" in str(w.message))]
+    assert deprecations == []
 
 
 def test_eval_only_reproduces_the_test_metrics(elecrec_run, data_path):
@@ -208,3 +230,156 @@ def test_a_checkpoint_from_before_a_setting_existed_loads_with_its_default(elecr
     config, model, *_ = load_data_and_model(tmp_path / "old.pth")
     assert (config["backbone"], config["shared_updates"]) == ("SASRec", "once")
     assert type(model).__name__ == "ELECRec"
+
+
+def tiny_run_args(data_path, *args, epochs=1):
+    tiny = [arg for arg in TINY if not arg.startswith("--epochs=")]
+    return [*tiny, f"--epochs={epochs}", "--model=ELECRec", "--dataset=tiny",
+            f"--data_path={data_path}", *args]
+
+
+def one_error_line(captured):
+    assert "Traceback" not in captured.err, captured.err[-3000:]
+    errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, captured.err[-3000:]
+    return errors[0]
+
+
+def test_a_result_file_that_cannot_be_replaced_leaves_the_result_beside_the_log(
+        data_path, workdir, monkeypatch, capsys):
+    import errno
+
+    from recbole_elecrec import cli
+
+    (workdir / "result.json").write_text(json.dumps(dict.fromkeys(cli.RESULT_KEYS)))
+    write = cli.write_text_atomic
+
+    def immutable(path, text):  # as a read-only or immutable file of an earlier run
+        if path.name == "result.json":
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        write(path, text)
+
+    monkeypatch.setattr(cli, "write_text_atomic", immutable)
+    assert cli.main(tiny_run_args(data_path, "--result_file=result.json")) == 2
+    captured = capsys.readouterr()
+    error = one_error_line(captured)
+    summary = json.loads(captured.out.splitlines()[-1])
+    assert "result.json (Operation not permitted)" in error
+    assert f"it is in {summary['result_file']}" in error
+    assert full_result(workdir, summary)["test"] == summary["test"]
+
+
+def test_a_result_that_cannot_be_written_anywhere_it_belongs_goes_to_a_temporary_file(
+        tmp_path, monkeypatch):
+    import errno
+
+    from recbole_elecrec import cli
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cli, "write_text_atomic", full)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    result = {"model": "ELECRec", "test": {"hit@10": 0.5}, "log_file": "log/run.log"}
+    summary, problem = cli.save_result(result, "out/result.json")
+    assert Path(summary["result_file"]).parent == tmp_path
+    assert json.loads(Path(summary["result_file"]).read_text()) == result
+    assert problem == (f"could not write the result to out/result.json (the disk is full), "
+                       f"log/run.json (the disk is full): it is in {summary['result_file']}")
+
+
+def test_a_full_disk_while_saving_keeps_the_previous_checkpoint_and_state(
+        data_path, workdir, monkeypatch, capsys):
+    import errno
+
+    from recbole_elecrec.checkpoint import read_checkpoint
+    from recbole_elecrec.cli import main
+
+    save, saves = torch.save, []
+
+    def full_after_two(obj, file, *args, **kwargs):  # the first checkpoint and state fit
+        saves.append(file)
+        if len(saves) > 2:
+            Path(file).write_bytes(b"part")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        save(obj, file, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", full_after_two)
+    state = workdir / "run.state"
+    assert main(tiny_run_args(data_path, f"--training_state={state}", epochs=2)) == 2
+    captured = capsys.readouterr()
+    error = one_error_line(captured)
+    assert "the disk is full" in error and "is intact" in error and captured.out == ""
+    checkpoint = next((workdir / "saved").iterdir())
+    assert read_checkpoint(checkpoint)["epoch"] == 0
+    assert read_checkpoint(state)["epoch"] == 0
+    assert not list(workdir.rglob("*.partial"))
+
+
+def test_torch_saves_failure_on_a_full_disk_is_told_as_one(tmp_path, monkeypatch):
+    import shutil
+
+    from recbole_elecrec.files import atomic_path
+
+    # torch's writer says "unexpected pos 576 vs 534" when the disk fills: the free space tells
+    usage = shutil.disk_usage(tmp_path)
+    for free, raised in [(0, OSError), (usage.free, RuntimeError)]:
+        monkeypatch.setattr(shutil, "disk_usage", lambda path: usage._replace(free=free))
+        with pytest.raises(raised) as error:
+            with atomic_path(tmp_path / "model.pth"):
+                raise RuntimeError("[enforce fail at inline_container.cc:672] unexpected pos")
+        if raised is OSError:
+            assert str(error.value.strerror) == (
+                f"cannot write {tmp_path / 'model.pth'}: the disk is full (nothing was written)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def config_of(data_path, argv, monkeypatch, files=None, **settings):
+    from recbole_elecrec.config import Config
+
+    monkeypatch.setattr(sys, "argv", ["run_recbole.py", *argv])
+    return Config("ELECRec", "tiny", config_file_list=files,
+                  config_dict=small_settings(data_path, **settings))
+
+
+def test_a_path_given_as_a_number_is_that_path(data_path, workdir, monkeypatch):
+    (workdir / "settings.yaml").write_text("data_path: 7\n")
+    config = config_of(data_path, ["--checkpoint_dir=5", "--training_state=6"], monkeypatch,
+                       files=["settings.yaml"])
+    assert (config["checkpoint_dir"], config["training_state"]) == ("5", "6")
+    assert config.file_config_dict["data_path"] == "7"
+    assert config_of(data_path, ["--training_state=None"], monkeypatch)["training_state"] is None
+
+
+def test_unknown_settings_not_near_a_known_one_are_kept(data_path, workdir, monkeypatch):
+    # a custom model's own settings; a YAML merge may override what it brings in
+    (workdir / "custom.yaml").write_text("base: &base {my_layers: 3}\nmine:\n  <<: *base\n"
+                                         "  my_layers: 4\n")
+    config = config_of(data_path, ["--my_custom_flag=1"], monkeypatch, files=["custom.yaml"],
+                       note="x")
+    assert config["my_custom_flag"] == 1 and config["mine"] == {"my_layers": 4}
+    assert config["note"] == "x"
+
+
+def settings_keys(spec):
+    """The keys of every ``settings`` mapping in a benchmark or study file."""
+    if isinstance(spec, list):
+        return [key for item in spec for key in settings_keys(item)]
+    if not isinstance(spec, dict):
+        return []
+    keys = list(spec.get("settings") or {}) if isinstance(spec.get("settings"), dict) else []
+    return keys + [key for value in spec.values() for key in settings_keys(value)]
+
+
+def test_the_settings_this_repository_uses_are_not_taken_for_misspelt_ones():
+    import yaml
+
+    from recbole_elecrec.config import check_names
+
+    used = set()
+    for path in [*(REPO / "benchmarks").glob("*.yaml"), *(REPO / "studies").glob("*.yaml")]:
+        used.update(settings_keys(yaml.safe_load(path.read_text())))
+    for path in (REPO / "hyper").glob("*.hyper"):
+        used.update(line.split()[0] for line in path.read_text().splitlines() if line.strip())
+    assert {"epochs", "sample_ratio", "gen_hidden_size"} <= used
+    check_names(used)

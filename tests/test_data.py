@@ -37,6 +37,11 @@ def test_prepare_beauty(tmp_path):
     ("\n\n", "no user lines"),
     ("1 2 3 4\n2 5 6\n", "line 2: user 2 has 2 items; leave-one-out needs at least 3"),
     ("1 2 3 4\n1 5 6 7\n", "line 2: user 1 appears twice"),
+    # str.splitlines() and str.split() break lines and ids at these: one user would become two
+    ("1 2 3 4\x855 6 7 8\n", "line 1: character U+0085"),
+    ("1 2 3 4\n5 6 7\u20288 9\n", "line 2: character U+2028"),
+    ("1 2 3 4\n5 6\x0c7 8\n", "line 2: character U+000C"),
+    ("1 2 3 4\n5 6 7\x00 8\n", "line 2: '7\\x00' is not an integer id"),
 ])
 def test_prepare_rejects_bad_files_and_writes_nothing(tmp_path, content, message):
     source = tmp_path / "bad.txt"
@@ -81,6 +86,13 @@ def test_prepare_reads_ids_as_integers_and_drops_a_byte_order_mark(tmp_path):
     path, stats = prepare("d", source=source, data_path=tmp_path)
     assert stats == {"users": 2, "items": 3, "interactions": 7}
     assert path.read_text().splitlines()[1] == "1\t7\t0"
+
+
+def test_prepare_reads_the_three_line_ends(tmp_path):
+    source = tmp_path / "ends.txt"
+    source.write_bytes(b"1 2 3 4\r\n2 5 6 7\r3 8\t9 10\n")
+    _, stats = prepare("d", source=source, data_path=tmp_path)
+    assert stats == {"users": 3, "items": 9, "interactions": 9}
 
 
 def test_prepared_file_gets_the_umask_permissions(tmp_path):

@@ -65,7 +65,7 @@ def test_missing_data_and_a_checkpoint_of_another_dataset_are_refused(tmp_path, 
     result = history_ranks(tmp_path, "tiny_big", "--data_path", data_path,
                            "--checkpoint", cwd / out["checkpoint"])
     assert result.returncode == 2
-    assert "holds a tiny model, not tiny_big" in result.stderr
+    assert "was trained on tiny, not tiny_big" in result.stderr
 
 
 def test_unmasked_figures_are_the_evaluators(elecrec_run, data_path):

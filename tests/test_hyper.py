@@ -57,13 +57,17 @@ def test_params_file_format(tmp_path):
     from recbole_elecrec.hyper import read_space
 
     space = tmp_path / "space.hyper"
-    space.write_text("a choice [1, 'x', [64,32], None]\nb uniform 0.1,0.2\n"
-                     "c loguniform -3,-1\nd quniform 1,9,2\n\nnot_a setting\n")
+    space.write_text("a choice [1, 'x y', [64, 32], None]\nb uniform 0.1, 0.2\n"
+                     "# a comment\nc  loguniform -3,-1\nd quniform 1,9,2\n\n")
     drawn = sample(read_space(space))
-    assert drawn["a"] in (1, "x", (64, 32), None) and 0.1 <= drawn["b"] <= 0.2
+    assert drawn["a"] in (1, "x y", (64, 32), None) and 0.1 <= drawn["b"] <= 0.2
     assert 0.04 <= drawn["c"] <= 0.37 and drawn["d"] in (0, 2, 4, 6, 8, 10)
     for line, words in [("a choice 0.3", "choice needs a list"), ("a uniform 1", "2 numbers"),
-                        ("a quniform 1,2,x", "3 numbers"), ("a normal 0,1", "unknown type")]:
+                        ("a quniform 1,2,x", "3 numbers"), ("a normal 0,1", "unknown type"),
+                        ("a choice", "expected 'NAME TYPE VALUES'"),
+                        ("not_a setting", "expected 'NAME TYPE VALUES'"),
+                        ("epoch choice [1]", "did you mean 'epochs'"),
+                        ("", "names no setting to search")]:
         space.write_text(line + "\n")
         with pytest.raises(ValueError, match=words):
             read_space(space)

@@ -98,3 +98,37 @@ def test_rows_whose_item_probabilities_underflow_are_drawn_from_their_logits(met
     expected = torch.zeros(N_ITEMS, dtype=torch.float64)
     expected[1:] = torch.softmax((hidden[0] @ table[1:].t()).double(), -1)
     assert within_five_errors(got, expected, rows), (got, expected)
+
+
+@pytest.mark.parametrize("method", GeneratorSampler.METHODS)
+def test_a_step_waits_for_the_device_as_often_whatever_the_chunk_size(method):
+    """Reading a device value (nonzero, item, bool) stalls a GPU's queue: a step reads a fixed
+    few, not a few per chunk, also with rows that need a second draw."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    reads = {torch.ops.aten.nonzero.default, torch.ops.aten._local_scalar_dense.default,
+             torch.ops.aten.is_nonzero.default}
+
+    class Reads(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.count += func in reads
+            return func(*args, **(kwargs or {}))
+
+    torch.manual_seed(0)
+    hidden, table = torch.randn(90, 6), torch.randn(N_ITEMS, 6)
+    hidden[:, 0] = hidden[:, 0].abs() + 1
+    table[0] = torch.tensor([1e3, 0, 0, 0, 0, 0])  # padding outscores all: every draw is redone
+    targets = torch.randint(1, N_ITEMS, (90,))
+    sampler = GeneratorSampler(0.5, 1.0, 1.0, method)
+    counts = []
+    for rows in (0, 30, 1):
+        with Reads() as device_reads:
+            _, drawn = item_softmax(hidden, table, targets, targets > 0,
+                                    torch.arange(90) % 3 > 0, sampler, rows=rows)
+        assert drawn.shape == (60,) and drawn.min() >= 1
+        counts.append(device_reads.count)
+    assert counts[0] == counts[1] == counts[2] <= 6, counts

@@ -3,6 +3,7 @@ column, or in file order without one), and a file the settings do not fit gets o
 
 import logging
 import math
+import re
 import random
 
 import pytest
@@ -116,3 +117,32 @@ def test_run_recbole_trains_own_file_without_yaml(tmp_path, model, name):
     assert math.isfinite(summary["test"]["ndcg@10"])
     log = (tmp_path / summary["result_file"]).with_suffix(".log").read_text()
     assert log.count(NOTE) == (0 if name == "timed" else 1)
+
+
+def test_rows_pandas_reads_right_pass_the_row_check(workdir):
+    """Blank lines, \\r\\n line ends and a quoted id holding the separator are what RecBole's
+    reader reads as meant: not refused."""
+    rows = [f"u{user}\t{item}\t{time}" for user in range(4) for time, item in
+            enumerate(["i1", "i2", '"i\t3"', "i4"])]
+    folder = workdir / "data" / "odd"
+    folder.mkdir(parents=True)
+    (folder / "odd.inter").write_bytes(
+        "\r\n".join([HEADER["timed"], *rows[:5], "", *rows[5:]]).encode() + b"\r\n")
+    dataset = create_dataset(Config("ELECRec", "odd", config_dict=settings(workdir / "data",
+                                                                            "ELECRec")))
+    assert sorted(dataset.field2id_token["item_id"][1:]) == ["i\t3", "i1", "i2", "i4"]
+    assert dataset.inter_num == 16
+
+
+@pytest.mark.parametrize("row, words", [
+    ("u9\ti\t1\t2", "line 4: 4 fields where the header has 3"),
+    ("u9\t\t2", "line 4: item_id (ITEM_ID_FIELD) is missing"),
+    ("u9\ti1\tsoon", "line 4: timestamp (TIME_FIELD) 'soon' is not a number"),
+])
+def test_a_row_read_wrong_is_refused_with_its_line(workdir, row, words):
+    folder = workdir / "data" / "bad"
+    folder.mkdir(parents=True)
+    lines = [HEADER["timed"], "u1\ti1\t0", "", row, "u1\ti2\t1"]
+    (folder / "bad.inter").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=re.escape(words)):
+        create_dataset(Config("ELECRec", "bad", config_dict=settings(workdir / "data", "ELECRec")))

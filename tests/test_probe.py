@@ -28,7 +28,9 @@ def test_a_head_that_sees_the_replacements_scores_perfectly(elecrec_run, monkeyp
     cwd, out, _ = elecrec_run
     config, model, _, train_data, _, _ = load_data_and_model(cwd / out["checkpoint"])
     # replacements are the padding id, and the planted head reads "is this position padding"
-    model.sampler.sample_items = lambda probs, *_: torch.zeros(len(probs), dtype=torch.long)
+    # (and none is lost: see GeneratorSampler.sample_items)
+    model.sampler.sample_items = lambda probs, *_: (torch.zeros(len(probs), dtype=torch.long),
+                                                    torch.zeros(len(probs), dtype=torch.bool))
     encode = model._encode
     monkeypatch.setattr(model, "_encode", lambda network, seq, pos: (
         (seq > 0).float().unsqueeze(-1) if network is model.discriminator
@@ -59,7 +61,7 @@ def test_probe_of_a_trained_model(elecrec_run):
 
 def test_probe_refuses_other_models_and_missing_files(sasrec_run, tmp_path):
     cwd, out = sasrec_run
-    for target, message in [(cwd / out["checkpoint"], "holds a SASRec model"),
+    for target, message in [(cwd / out["checkpoint"], "holds model SASRec"),
                             (tmp_path / "missing.pth", "missing.pth")]:
         result = probe(cwd, target)
         assert result.returncode == 2

@@ -12,7 +12,8 @@ def frequencies(sampler, logits, draws, allowed=EVERY_COLUMN):
     """Shares of ``draws`` draws by ``sampler`` from softmax(logits) [1 C] among ``allowed``."""
     torch.manual_seed(0)
     log_probs = logits.log_softmax(-1).expand(draws, -1).contiguous()
-    picks = sampler.sample_items(log_probs.exp(), allowed, lambda rows: log_probs[rows].clone())
+    picks, lost = sampler.sample_items(log_probs.exp(), allowed)
+    sampler.resample(picks, lost, allowed, lambda rows: log_probs[rows].clone())
     return torch.bincount(picks, minlength=logits.size(-1)).double() / draws
 
 
@@ -77,10 +78,41 @@ def test_items_come_from_the_catalogue_never_padding(method):
     log_probs[:, 0] = 50.0  # the padding column would win every draw if it were a candidate
     for ratio in (1.0, 0.3):
         sampler = GeneratorSampler(0.5, 1.0, ratio, method)
-        items = sampler.sample_items(log_probs.softmax(-1), sampler.allowed(30, log_probs.device),
-                                     lambda rows: log_probs.log_softmax(-1)[rows])
+        allowed = sampler.allowed(30, log_probs.device)
+        items, lost = sampler.sample_items(log_probs.softmax(-1), allowed)
+        sampler.resample(items, lost, allowed, lambda rows: log_probs.log_softmax(-1)[rows])
         assert items.min() >= 1 and items.max() <= 29
     sampler = GeneratorSampler(0.5, 1.0, 0.3, method)
-    subset = sampler.sample_items(torch.full((5000, 30), 1 / 30),
-                                  sampler.allowed(30, log_probs.device))
+    subset, lost = sampler.sample_items(torch.full((5000, 30), 1 / 30),
+                                        sampler.allowed(30, log_probs.device))
+    assert not lost.any()
     assert len(subset.unique()) == int(30 * 0.3) - 1  # one fresh subset per step
+
+
+def test_the_draw_keeps_float64_to_a_sliver_of_the_weights():
+    """The inverse CDF sums in float64 (exact for any catalogue) over block masses and one block
+    per row, never over the [rows x items] weights: a device slow at float64 (most GPUs) draws
+    at float32 speed."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Float64Sizes(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.largest = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for tensor in out if isinstance(out, (tuple, list)) else (out,):
+                if isinstance(tensor, torch.Tensor) and tensor.dtype == torch.float64:
+                    self.largest = max(self.largest, tensor.numel())
+            return out
+
+    rows, items = 64, 50_000
+    weights = torch.rand(rows, items)
+    sampler = GeneratorSampler(0.5, 1.0, 1.0, "inverse_cdf")
+    with Float64Sizes() as sizes:
+        drawn = sampler.draw(weights)
+    assert drawn.shape == (rows,) and 0 <= drawn.min() and drawn.max() < items
+    blocks = -(-items // GeneratorSampler.BLOCK)
+    assert 0 < sizes.largest <= rows * max(blocks, GeneratorSampler.BLOCK)
+    assert sizes.largest * 50 < rows * items

@@ -54,7 +54,7 @@ def test_refusals_name_the_problem_and_write_nothing(elecrec_run, sasrec_run, tm
     taken = tmp_path / "taken.pth"
     taken.write_bytes(b"keep me")
     cases = [
-        (sasrec_cwd / sasrec_out["checkpoint"], tmp_path / "a.pth", "holds a SASRec model"),
+        (sasrec_cwd / sasrec_out["checkpoint"], tmp_path / "a.pth", "holds model SASRec"),
         (tmp_path / "missing.pth", tmp_path / "b.pth", "checkpoint not found"),
         (cwd / out["checkpoint"], taken, "taken.pth exists"),
     ]

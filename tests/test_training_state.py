@@ -100,3 +100,18 @@ def test_resume_with_other_settings_is_refused(data_path, cut_state):
                                       checkpoint_dir="elsewhere")
     trainer.fit(train, valid)
     assert list(trainer.train_loss_dict) == [1, 2] and not state.exists()
+
+
+def test_a_resumed_run_removes_the_partial_files_a_killed_save_left(data_path, cut_state):
+    state, trainer = cut_state
+    best = Path(trainer.saved_model_file)
+    # a run killed while writing the state and its best model; and another file's partial
+    left = [state.with_name(f".state.pth.{'a1b2c3d4'}.partial"),
+            best.with_name(f".{best.name}.0badf00d.partial")]
+    other = best.with_name(".other.pth.0badf00d.partial")
+    for path in [*left, other]:
+        path.write_bytes(b"half a checkpoint")
+    resumed, train, valid = build_run(data_path, state, epochs=2)
+    resumed.fit(train, valid)
+    assert not any(path.exists() for path in left)
+    assert other.exists()  # not a file this run writes

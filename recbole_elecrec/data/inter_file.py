@@ -4,14 +4,18 @@ RecBole loads only the columns ``load_col`` names, and its default (for any data
 YAML file) leaves out the time column that sequential models sort by; a missing or misnamed
 column then fails deep inside RecBole. Here the columns come from the file's header line unless
 the user chose them, and a column the settings name but the file lacks is refused in one line
-that names the setting to change.
+that names the setting to change; so is a row that RecBole would read wrong (shifted columns,
+a missing id or time), naming its line.
 """
 
+import csv
+import math
 from pathlib import Path
 
 import yaml
 
 import recbole
+from pandas._libs.parsers import STR_NA_VALUES
 from recbole.utils import ModelType
 
 # RecBole's load_col for a dataset that no YAML file describes (its properties/dataset/sample.yaml)
@@ -26,8 +30,7 @@ def read_header(path, separator, encoding):
         with open(path, encoding=encoding) as file:
             line = file.readline().rstrip("\n")
     except UnicodeDecodeError:
-        raise ValueError(f"{path} is not {encoding or 'locale-encoded'} text: set encoding to "
-                         "its encoding (e.g. --encoding=latin-1)") from None
+        raise ValueError(not_encoded(path, encoding)) from None
     header = {}
     for column in line.split(separator):
         name, _, kind = column.partition(":")
@@ -37,6 +40,13 @@ def read_header(path, separator, encoding):
                 f"columns are separated by field_separator ({separator!r})")
         header[name] = kind
     return header
+
+
+def not_encoded(path, encoding, line=None):
+    """The error line for a file that ``encoding`` cannot decode (at or after ``line``)."""
+    where = f" (after line {line})" if line else ""
+    return (f"{path} is not {encoding or 'locale-encoded'} text{where}: set encoding to its "
+            "encoding (e.g. --encoding=latin-1)")
 
 
 def check_inter_file(config, file_order):
@@ -64,6 +74,7 @@ def check_inter_file(config, file_order):
         raise ValueError(f"{path} has no time column '{time}' (TIME_FIELD), which "
                          f"{config['model']} orders interactions by: add one and set TIME_FIELD "
                          "to its name")
+    check_rows(config, path, header, loaded)
 
 
 def check_columns(config, path, header):
@@ -99,3 +110,66 @@ def loaded_columns(config, path, header):
         raise ValueError(f"load_col has no 'inter' list: add the columns of {path} to load "
                          f"(e.g. --load_col=\"{{'inter': {list(header)}}}\")")
     return load_col["inter"]
+
+
+def check_rows(config, path, header, loaded):
+    """Every row has the header's fields, and its user, item and time are there.
+
+    RecBole reads the file with pandas' python parser, which splits rows as ``csv`` does (the
+    field separator, '"' quotes). A row with a field too many or too few shifts or blanks the
+    columns; a missing id becomes RecBole's padding id, and a missing time its column's mean,
+    which reorders the user's sequence: each is refused here with its line.
+    """
+    separator = config["field_separator"]
+    if len(separator) != 1:
+        return  # pandas splits on a regular expression then: rows are not checked
+    names = list(header)
+    checks = [(names.index(config[key]), key, check)
+              for key, check in (("USER_ID_FIELD", _present), ("ITEM_ID_FIELD", _present),
+                                 ("TIME_FIELD", _finite))
+              if config[key] in loaded and config[key] in header]
+    with open(path, encoding=config["encoding"], newline="") as file:
+        rows = csv.reader(file, delimiter=separator, strict=True)
+        line = 1
+        try:
+            next(rows)  # the header, checked by read_header
+            line = rows.line_num + 1
+            for row in rows:
+                if len(row) > 1 or (row and row[0].strip()):  # pandas skips blank lines
+                    problem = _row_problem(row, names, checks, separator)
+                    if problem:
+                        raise ValueError(f"{path}, line {line}: {problem}")
+                line = rows.line_num + 1
+        except csv.Error as error:
+            raise ValueError(f"{path}, line {line}: {error}") from None
+        except UnicodeDecodeError:
+            raise ValueError(not_encoded(path, config["encoding"], line)) from None
+
+
+def _row_problem(row, names, checks, separator):
+    """What is wrong with one row, or None."""
+    if len(row) != len(names):
+        return (f"{len(row)} fields where the header has {len(names)} ({', '.join(names)}); "
+                f"is there a field separator ({separator!r}) inside a value, or one missing?")
+    for index, key, check in checks:
+        problem = check(row[index])
+        if problem:
+            return f"{names[index]} ({key}) {problem}"
+    return None
+
+
+def _present(value):
+    if value in STR_NA_VALUES:  # pandas' missing values
+        return f"is missing ({value!r} reads as no value)"
+    return None
+
+
+def _finite(value):
+    missing = _present(value)
+    if missing:
+        return missing
+    try:
+        number = float(value)  # as pandas' python parser converts a float column
+    except ValueError:
+        return f"{value!r} is not a number"
+    return None if math.isfinite(number) else f"{value!r} is not a finite number"

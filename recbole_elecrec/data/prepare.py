@@ -1,9 +1,10 @@
 """Convert the ELECRec paper's data files into RecBole atomic files.
 
 An ELECRec file has one line per user, ``user_id item item item ...``, items in time order,
-integer ids (UTF-8 text). It becomes ``DATA_PATH/NAME/NAME.inter`` with ``user_id:token``,
-``item_id:token`` and ``timestamp:float`` (the item's position in its user's line); the ids are
-kept as tokens, written as plain integers (``007`` and ``7`` are one item).
+integer ids separated by spaces or tabs (UTF-8 text). It becomes ``DATA_PATH/NAME/NAME.inter``
+with ``user_id:token``, ``item_id:token`` and ``timestamp:float`` (the item's position in its
+user's line); the ids are kept as tokens, written as plain integers (``007`` and ``7`` are one
+item).
 """
 
 import re
@@ -21,6 +22,9 @@ MIN_ITEMS = 3  # leave-one-out: at least one training, one validation and one te
 
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a file name: no path, not hidden
+# whitespace within a line other than the separators (U+0085, U+2028, a form feed, ...):
+# str.split() would split an id there, and str.splitlines() a user's line
+ODD_SPACE = re.compile(r"[^\S \t]")
 
 
 class PrepareError(ValueError):
@@ -46,12 +50,16 @@ def read_sequences(path):
     """Parse an ELECRec data file into ``[(user, [items...]), ...]``, rejecting malformed input."""
     sequences, seen = [], set()
     for number, line in enumerate(read_lines(path), start=1):
+        odd = ODD_SPACE.search(line)
+        if odd:
+            raise PrepareError(f"{path}, line {number}: character U+{ord(odd.group()):04X} "
+                               "(ids are separated by spaces or tabs, lines by newlines)")
         fields = line.split()
         if not fields:
             continue
         for field in fields:
             if not (field.isascii() and field.isdigit()):
-                raise PrepareError(f"{path}, line {number}: '{field}' is not an integer id")
+                raise PrepareError(f"{path}, line {number}: {field!r} is not an integer id")
         user, *items = [str(int(field)) for field in fields]
         if user in seen:
             raise PrepareError(f"{path}, line {number}: user {user} appears twice")
@@ -68,9 +76,10 @@ def read_sequences(path):
 
 
 def read_lines(path):
-    """The lines of a UTF-8 text file (a byte-order mark dropped), or one clear error."""
+    """The lines of a UTF-8 text file (a byte-order mark dropped), or one clear error. Lines end
+    at ``\n``, ``\r\n`` or ``\r`` only: not also where str.splitlines ends them (U+0085, ...)."""
     try:
-        return Path(path).read_text(encoding="utf-8-sig").splitlines()
+        return Path(path).read_text(encoding="utf-8-sig").split("\n")
     except UnicodeDecodeError as error:
         raise PrepareError(f"{path} is not UTF-8 text (byte {error.start})") from None
     except OSError as error:

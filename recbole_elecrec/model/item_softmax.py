@@ -20,24 +20,27 @@ class ItemSoftmax(torch.autograd.Function):
     @staticmethod
     def forward(ctx, hidden, table, targets, scored, draw, sampler, rows):
         with_grad = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
-        sampling = bool(draw.any())
-        allowed = sampler.allowed(table.size(0), table.device) if sampling else None
+        rows = rows or len(hidden)
+        chunks = torch.arange(len(hidden), device=hidden.device).split(rows)
+        # the draws' rows, per chunk: read from the device once a step, not once a chunk
+        picked_rows = draw.nonzero().squeeze(1)
+        sizes = torch.bincount(picked_rows // rows, minlength=len(chunks)).tolist()
+        allowed = sampler.allowed(table.size(0), table.device) if picked_rows.numel() else None
         all_scored = bool(scored.all())
-        loss, drawn = hidden.new_zeros(()), []
+        loss, drawn, lost = hidden.new_zeros(()), [], []
         grad_hidden = torch.zeros_like(hidden) if with_grad else None
         grad_table = torch.zeros_like(table) if with_grad else None
-        for chunk in torch.arange(len(hidden), device=hidden.device).split(rows or len(hidden)):
+        for chunk, picked, size in zip(chunks, picked_rows.split(sizes), sizes):
             states, chunk_targets = hidden[chunk], targets[chunk]
             log_probs = (states @ table.t()).log_softmax(-1)  # [rows n_items]
             target_log_prob = log_probs.gather(1, chunk_targets.unsqueeze(1)).squeeze(1)
             loss -= (target_log_prob * scored[chunk]).sum()
-            picked = draw[chunk].nonzero().squeeze(1) if sampling else chunk[:0]
-            if with_grad or picked.numel():
+            if with_grad or size:
                 probs = log_probs.exp_()  # the softmax
-            if picked.numel():
-                drawn.append(sampler.sample_items(
-                    probs[picked], allowed,
-                    lambda lost: (states[picked[lost]] @ table.t()).log_softmax(-1)))
+            if size:
+                items, chunk_lost = sampler.sample_items(probs[picked - chunk[0]], allowed)
+                drawn.append(items)
+                lost.append(chunk_lost)
             if with_grad:  # d(-log p_target)/d logits = softmax - one-hot
                 probs[torch.arange(len(chunk), device=probs.device), chunk_targets] -= 1
                 if not all_scored:
@@ -45,7 +48,11 @@ class ItemSoftmax(torch.autograd.Function):
                 grad_hidden[chunk] = probs @ table
                 grad_table.addmm_(probs.t(), states)
         ctx.save_for_backward(grad_hidden, grad_table)
-        drawn = torch.cat(drawn) if drawn else targets.new_zeros(0)
+        if drawn:
+            drawn = sampler.resample(torch.cat(drawn), torch.cat(lost), allowed, lambda lost_rows: (
+                hidden[picked_rows[lost_rows]] @ table.t()).log_softmax(-1), rows)
+        else:
+            drawn = targets.new_zeros(0)
         ctx.mark_non_differentiable(drawn)
         return loss, drawn
 

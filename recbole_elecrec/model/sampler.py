@@ -10,8 +10,9 @@ class GeneratorSampler:
     ``method`` is how each categorical draw is made; both sample the same distribution:
     ``multinomial`` (the reference: ``torch.multinomial`` on softmax(logits) ** prob_power) or
     ``inverse_cdf`` (one uniform per row against float64 cumulative sums of the float32
-    weights, taken over blocks of items and then inside the chosen block, so no float64
-    copy of the [rows x items] matrix is made; several times faster on CPU).
+    weights, taken over blocks of items and then inside the chosen block: float64 touches
+    rows x (items / BLOCK + BLOCK) values, never the [rows x items] matrix, so a device slow at
+    float64 draws at float32 speed; several times faster than ``multinomial`` on CPU).
     """
 
     METHODS = ("multinomial", "inverse_cdf")
@@ -34,21 +35,29 @@ class GeneratorSampler:
         allowed[torch.randperm(n_items - 1, device=device)[:size] + 1] = True
         return allowed
 
-    def sample_items(self, probs, allowed=None, log_probs_of=None):
+    def sample_items(self, probs, allowed=None):
         """One column per row of the generator's softmax ``probs`` [M C], which it overwrites,
-        among the ``allowed`` columns (see ``allowed``). A row whose allowed probabilities all
-        underflowed to 0 is weighed from its log-softmax, ``log_probs_of(row indices)``."""
+        among the ``allowed`` columns (see ``allowed``), and which rows were lost: their allowed
+        probabilities all underflowed to 0, so their draw (a placeholder, 0) awaits ``resample``.
+        Nothing here waits for the device."""
         if allowed is None:
             probs[:, 0] = 0.0
         else:
             probs.mul_(allowed)
         top = probs.amax(-1, keepdim=True)
         if self.prob_power != 1.0:  # relative to the best allowed item, which weighs 1
-            probs.div_(top).pow_(self.prob_power)
-        lost = (top[:, 0] == 0).nonzero().squeeze(1)
-        if lost.numel():
-            probs[lost] = self.weights(log_probs_of(lost), allowed)
-        return self.draw(probs)
+            probs.div_(top.clamp_min(torch.finfo(probs.dtype).tiny)).pow_(self.prob_power)
+        lost = top[:, 0] == 0
+        probs[:, 0] += lost  # some mass for the lost rows' placeholder draws
+        return self.draw(probs), lost
+
+    def resample(self, items, lost, allowed, log_probs_of, rows=256):
+        """Draw again, in place in ``items``, at the ``lost`` rows of ``sample_items``, weighed
+        from their log-softmax ``log_probs_of(row indices)``, ``rows`` rows at a time."""
+        lost_rows = lost.nonzero().squeeze(1)  # the one wait for the device
+        for part in lost_rows.split(rows) if lost_rows.numel() else ():
+            items[part] = self.draw(self.weights(log_probs_of(part), allowed))
+        return items
 
     def weights(self, log_probs, allowed=None):
         """Weights proportional to softmax(prob_power * logits) over the ``allowed`` columns, 0
