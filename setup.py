@@ -27,6 +27,8 @@ setup(
         "setuptools<81",
         "pyyaml",
         "matplotlib",  # benchmark plots
+        "scipy",  # compare's paired t-test (RecBole needs it too)
+        "scikit-learn",  # probe's ROC AUC (RecBole needs it too)
     ],
     extras_require={
         # RecBole's exhaustive search uses the RandomState API that hyperopt 0.2.7 dropped

@@ -29,6 +29,7 @@ import csv
 import io
 import json
 import os
+import queue
 import re
 import signal
 import statistics
@@ -39,10 +40,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+import torch
 import yaml
 from tqdm import tqdm
 
-from recbole_elecrec.cli import error_message
+from recbole_elecrec.errors import command
 from recbole_elecrec.config import SettingsLoader, read_settings
 from recbole_elecrec.files import check_writable_dir, write_text_atomic
 from recbole_elecrec.protocols import HISTORY_MASKS
@@ -214,8 +216,35 @@ def best_epoch(history, valid_metric, bigger=True):
     return max(reversed(scored), key=lambda h: sign * h["valid"][valid_metric.lower()])["epoch"]
 
 
-def run_cell(cell, out, env=None):
-    """Run one cell in a process of its own; returns its record (None once the runner stops)."""
+def gpu_ids(env, count):
+    """The GPUs cells may take, one each: those CUDA_VISIBLE_DEVICES names, else all ``count``."""
+    visible = env.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return [gpu for gpu in visible.split(",") if gpu.strip()]
+    return [str(gpu) for gpu in range(count)]
+
+
+def cell_command(cell, config_file, result_file, gpu=None):
+    """The command line of a cell; ``gpu``: the GPU it has to itself (RecBole's ``gpu_id`` sets
+    CUDA_VISIBLE_DEVICES in the cell's process)."""
+    return [*RUN_COMMAND, f"--model={cell['model']}", f"--dataset={cell['dataset']}",
+            f"--config_files={config_file}", f"--result_file={result_file}",
+            *([f"--gpu_id={gpu}"] if gpu is not None else [])]
+
+
+def run_cell(cell, out, env=None, gpus=None):
+    """Run one cell in a process of its own; returns its record (None once the runner stops).
+    ``gpus``: a queue of free GPU ids, of which the cell takes one while it runs, unless its
+    settings name their own ``gpu_id``."""
+    gpu = gpus.get() if gpus is not None and "gpu_id" not in cell["settings"] else None
+    try:
+        return _run_cell(cell, out, env, gpu)
+    finally:
+        if gpu is not None:
+            gpus.put(gpu)
+
+
+def _run_cell(cell, out, env, gpu):
     name = cell_name(cell)
     # the cell's full result (history, config); a stale one must not stand in for a failed run
     result_file = out / "runs" / f"{name}.json"
@@ -231,9 +260,7 @@ def run_cell(cell, out, env=None):
         if _CELLS["stopping"]:
             return None
         proc = subprocess.Popen(
-            [*RUN_COMMAND, f"--model={cell['model']}", f"--dataset={cell['dataset']}",
-             f"--config_files={config_file}", f"--result_file={result_file}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=out, env=env,
+            cell_command(cell, config_file, result_file, gpu), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=out, env=env,
         )
         _CELLS["processes"].add(proc)
     with proc:
@@ -263,7 +290,9 @@ def run_cell(cell, out, env=None):
         # the median: a resumed cell's or a busy machine's odd epochs do not move it
         seconds_per_epoch=round(statistics.median(h["train_seconds"] for h in history), 2),
         peak_rss_mb=result["peak_rss_mb"],
+        peak_gpu_mb=result.get("peak_gpu_mb"),
         device=result["device"],
+        hardware=record["hardware"] + (f", {result['gpu']}" if result.get("gpu") else ""),
         # the best model, relative to the output folder (python -m recbole_elecrec.compare)
         checkpoint=os.path.relpath(out / result["checkpoint"], out),
         history=history,
@@ -308,9 +337,15 @@ def run_benchmark(spec_path, out=None, summaries_only=False, jobs=1):
     env = dict(os.environ)
     if jobs > 1:
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
+    gpus = None
+    if torch.cuda.is_available():  # one GPU per running cell: more jobs than GPUs wait for one
+        gpus = queue.Queue()
+        for gpu in gpu_ids(env, torch.cuda.device_count()):
+            gpus.put(gpu)
     with tqdm(total=len(cells), initial=len(records), desc="cells", unit="cell",
               disable=summaries_only) as bar, ThreadPoolExecutor(jobs) as pool:
-        running = {pool.submit(run_cell, cell, out, env): (i, path) for i, cell, path in todo}
+        running = {pool.submit(run_cell, cell, out, env, gpus): (i, path)
+                   for i, cell, path in todo}
         for future in as_completed(running):
             i, path = running[future]
             records[i] = future.result()
@@ -322,6 +357,7 @@ def run_benchmark(spec_path, out=None, summaries_only=False, jobs=1):
     return records
 
 
+@command
 def main(argv=None):
     """The command line: run a benchmark file, then print how many cells finished."""
     parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.benchmark",
@@ -335,11 +371,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, stop_cells)
-    try:
-        records = run_benchmark(args.spec, args.out, args.summaries_only, args.jobs)
-    except (ValueError, OSError) as error:
-        print(f"error: {error_message(error)}", file=sys.stderr)
-        return 2
+    records = run_benchmark(args.spec, args.out, args.summaries_only, args.jobs)
     failed = sum(r["status"] != "ok" for r in records)
     out = Path(args.out or Path("results") / Path(args.spec).stem)  # as run_benchmark places it
     print(f"{len(records) - failed} cells ok, {failed} failed: tables in {out / 'results.md'}")
@@ -364,7 +396,8 @@ def write_summaries(records, out, published=None, note=None):
     writer = csv.writer(table)
     by_protocol = [(p, m) for p in HISTORY_MASKS for m in metrics]
     writer.writerow(["dataset", "model", "seed", "status", *metrics, "best_epoch", "epochs",
-                     "seconds_per_epoch", "peak_rss_mb", "valid_metric", "best_valid", "error",
+                     "seconds_per_epoch", "peak_rss_mb", "peak_gpu_mb", "valid_metric",
+                     "best_valid", "error",
                      "history_mask", *[f"{p}:{m}" for p, m in by_protocol],
                      "history_first_share", "negative_score_share"])
     for r in records:
@@ -374,6 +407,7 @@ def write_summaries(records, out, published=None, note=None):
                          *[r["test"][m] if ok else "" for m in metrics],
                          r.get("best_epoch", ""), r.get("epochs", ""),
                          r.get("seconds_per_epoch", ""), r.get("peak_rss_mb", ""),
+                         r.get("peak_gpu_mb") or "",
                          *selection(r), r.get("error", ""),
                          (r.get("config") or {}).get("history_mask", ""),
                          *[protocols.get(p, {}).get(m, "") for p, m in by_protocol],

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from recbole_elecrec.compat import quiet_recbole_warnings
+from recbole_elecrec.errors import command
 from recbole_elecrec.files import check_writable_file, write_text_atomic
 from recbole_elecrec.quick_start import evaluate_checkpoint, run
 
@@ -44,15 +45,6 @@ def parse_args(argv):
     parser.add_argument("--result_file",
                         help="also write the full result (history, config) to this JSON file")
     return parser.parse_known_args(argv)
-
-
-def error_message(error):
-    """One line for an input error (``str(KeyError)`` adds quotes; OSError names its file)."""
-    if isinstance(error, KeyError) and error.args:
-        return error.args[0]
-    if isinstance(error, OSError) and error.strerror:
-        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
-    return " ".join(str(error).split())
 
 
 # the stdout line: what a script compares runs by; the rest stays in the result file
@@ -133,31 +125,28 @@ def check_passthrough(args):
                              "NAME --source PATH', which prepares a paper dataset from a local copy")
 
 
+@command
 def main(argv=None):
     quiet_recbole_warnings()
     args, passthrough = parse_args(sys.argv[1:] if argv is None else argv)
     # RecBole's Config reads --key=value from sys.argv itself: leave it only the pass-through
     sys.argv = [sys.argv[0]] + passthrough
     config_files = args.config_files.split() if args.config_files else None
-    try:
-        check_passthrough(passthrough)
-        if args.result_file:
-            check_result_file(args.result_file)
-        if args.reference_checkpoint:
-            result = evaluate_checkpoint(args.reference_checkpoint, args.model, args.dataset,
-                                         config_files, reference=True,
-                                         save_as=args.save_checkpoint)
-        elif args.eval_only:
-            if not args.checkpoint:
-                raise ValueError("--eval_only needs --checkpoint=PATH")
-            result = evaluate_checkpoint(args.checkpoint, args.model, args.dataset, config_files)
-        else:
-            result = run(args.model or "ELECRec", args.dataset or "ml-100k", config_files,
-                         nproc=args.nproc, world_size=args.world_size, ip=args.ip, port=args.port,
-                         group_offset=args.group_offset)
-    except (ValueError, KeyError, OSError) as error:
-        print(f"error: {error_message(error)}", file=sys.stderr)
-        return 2
+    check_passthrough(passthrough)
+    if args.result_file:
+        check_result_file(args.result_file)
+    if args.reference_checkpoint:
+        result = evaluate_checkpoint(args.reference_checkpoint, args.model, args.dataset,
+                                     config_files, reference=True,
+                                     save_as=args.save_checkpoint)
+    elif args.eval_only:
+        if not args.checkpoint:
+            raise ValueError("--eval_only needs --checkpoint=PATH")
+        result = evaluate_checkpoint(args.checkpoint, args.model, args.dataset, config_files)
+    else:
+        result = run(args.model or "ELECRec", args.dataset or "ml-100k", config_files,
+                     nproc=args.nproc, world_size=args.world_size, ip=args.ip, port=args.port,
+                     group_offset=args.group_offset)
     summary, problem = save_result(result, args.result_file)
     print(json.dumps(summary))
     if problem:

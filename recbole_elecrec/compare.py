@@ -4,15 +4,14 @@
 
 Each checkpoint is evaluated with its own saved config (as ``load_data_and_model`` restores it);
 RecBole's top-k metrics are kept per user, and for every metric both means, the mean difference
-A - B, a paired-bootstrap 95% interval of it and the two-sided p-value of a paired t-test (normal
-approximation, fine for the thousands of users of a ranking test set) are printed, then one JSON
+A - B, a paired-bootstrap 95% interval of it and the two-sided p-value of a paired t-test
+(scipy's) are printed, then one JSON
 line of the same figures. It speaks to the test set's sampling noise, not to seed-to-seed noise.
 """
 
 import argparse
 import inspect
 import json
-import math
 import os
 import sys
 import tempfile
@@ -20,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 from recbole.evaluator.base_metric import TopkMetric
+from scipy import stats
 
-from recbole_elecrec.cli import error_message
+from recbole_elecrec.errors import command
 from recbole_elecrec.compat import quiet_recbole_warnings
 from recbole_elecrec.protocols import HISTORY_MASKS
 from recbole_elecrec.quick_start import load_data_and_model
@@ -86,18 +86,18 @@ def evaluation_trainer(config, model):
 
 def paired_test(a, b, resamples=2000, seed=0):
     """Mean of a and b, their mean difference, its 95% paired-bootstrap interval and the two-sided
-    p-value of a paired t-test (normal approximation)."""
-    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    n = len(diff)
-    mean, sd = diff.mean(), diff.std(ddof=1) if n > 1 else 0.0
-    if sd == 0:
+    p-value of a paired t-test."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    diff = a - b
+    n, mean = len(diff), diff.mean()
+    if n < 2 or np.all(diff == mean):  # no spread: the test has nothing to weigh
         p_value = 1.0 if mean == 0 else 0.0
     else:
-        p_value = math.erfc(abs(mean / (sd / math.sqrt(n))) / math.sqrt(2))
+        p_value = float(stats.ttest_rel(a, b).pvalue)
     rng = np.random.default_rng(seed)
     boot = np.array([diff[rng.integers(0, n, n)].mean() for _ in range(resamples)])
     low, high = np.percentile(boot, [2.5, 97.5])
-    return {"a": float(np.mean(a)), "b": float(np.mean(b)), "diff": float(mean),
+    return {"a": float(a.mean()), "b": float(b.mean()), "diff": float(mean),
             "ci95": [float(low), float(high)], "p": p_value}
 
 
@@ -124,6 +124,7 @@ def compare(file_a, file_b, split="test", resamples=2000, history_mask=None):
     }
 
 
+@command
 def main(argv=None):
     quiet_recbole_warnings()
     parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.compare",
@@ -135,16 +136,12 @@ def main(argv=None):
     parser.add_argument("--history_mask", choices=HISTORY_MASKS,
                         help="evaluate both under this protocol (default: each its saved one)")
     args = parser.parse_args(argv)
-    try:
-        if len(args.checkpoints) != 2:  # a pattern such as saved/ELECRec-*.pth matched several
-            raise ValueError(
-                f"compare takes two checkpoints, A and B; got {len(args.checkpoints)}"
-                f"{': ' + ' '.join(args.checkpoints) if args.checkpoints else ''} (name one "
-                "file each; the newest of a pattern: $(ls -t saved/ELECRec-*.pth | head -1))")
-        result = compare(*args.checkpoints, args.split, args.resamples, args.history_mask)
-    except (ValueError, KeyError, OSError) as error:
-        print(f"error: {error_message(error)}", file=sys.stderr)
-        return 2
+    if len(args.checkpoints) != 2:  # a pattern such as saved/ELECRec-*.pth matched several
+        raise ValueError(
+            f"compare takes two checkpoints, A and B; got {len(args.checkpoints)}"
+            f"{': ' + ' '.join(args.checkpoints) if args.checkpoints else ''} (name one "
+            "file each; the newest of a pattern: $(ls -t saved/ELECRec-*.pth | head -1))")
+    result = compare(*args.checkpoints, args.split, args.resamples, args.history_mask)
     masks = result["history_mask"]
     print(f"{result['dataset']}, {result['split']}, {result['users']} users, history_mask "
           f"{masks['a'] if masks['a'] == masks['b'] else masks['a'] + ' / ' + masks['b']}: "

@@ -15,10 +15,10 @@ from recbole.config import Config as RecBoleConfig
 from recbole.evaluator.register import metrics_dict
 from recbole.utils import ModelType
 
-from recbole_elecrec.distributed import init_process_group
+from recbole_elecrec.distributed import process_device
 from recbole_elecrec.files import check_not_held, check_writable_dir, check_writable_file
 from recbole_elecrec.model import SASRecPlus, backbones
-from recbole_elecrec.trainer import HISTORY_MASKS
+from recbole_elecrec.protocols import HISTORY_MASKS
 from recbole_elecrec.utils import get_model
 
 # The package's property files: inside the package where it is installed from a wheel (setup.py
@@ -118,7 +118,7 @@ class Config(RecBoleConfig):
             final["gpu_id"] = ",".join(map(str, final["gpu_id"]))
         final["gpu_id"] = str(final["gpu_id"])
         os.environ["CUDA_VISIBLE_DEVICES"] = final["gpu_id"]
-        final["device"] = init_process_group(final)
+        final["device"] = process_device(final)  # the pipeline joins the group (quick_start)
         final["single_spec"] = False
         if final["local_rank"] != 0:
             final.update(state="error", show_progress=False, verbose=False)

@@ -11,35 +11,39 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from recbole_elecrec.errors import INPUT_ERRORS, error_message
+
 BACKENDS = ("nccl", "gloo")
-# what a process raises for bad input (settings, data): the commands report these in one line
-INPUT_ERRORS = (ValueError, KeyError, OSError)
 
 
 def is_distributed():
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
-def init_process_group(config):
-    """Join the process group described by ``config`` (local_rank, offset, world_size, ip, port);
-    returns the device of this process: its GPU under nccl, the CPU under gloo."""
+def process_device(config):
+    """The device of a distributed process (local_rank): its GPU under nccl, the CPU under gloo;
+    refuses a backend that does not fit."""
     use_cuda = bool(config["use_gpu"]) and torch.cuda.is_available() and config["gpu_id"] != ""
     backend = config["ddp_backend"] or ("nccl" if use_cuda else "gloo")
     if backend not in BACKENDS:
         raise ValueError(f"ddp_backend must be one of {list(BACKENDS)}, got '{backend}'")
     if backend == "nccl" and not use_cuda:
         raise ValueError("ddp_backend 'nccl' needs CUDA GPUs; use 'gloo' on the CPU")
-    local_rank = config["local_rank"]
+    return torch.device("cuda", config["local_rank"]) if use_cuda else torch.device("cpu")
+
+
+def init_process_group(config):
+    """Join the process group described by ``config`` (local_rank, offset, world_size, ip, port,
+    device: ``process_device``'s)."""
+    device = config["device"]
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
     dist.init_process_group(
-        backend=backend,
-        rank=local_rank + config["offset"],
+        backend=config["ddp_backend"] or ("nccl" if device.type == "cuda" else "gloo"),
+        rank=config["local_rank"] + config["offset"],
         world_size=config["world_size"],
         init_method=f"tcp://{config['ip']}:{config['port']}",
     )
-    if use_cuda:
-        torch.cuda.set_device(local_rank)
-        return torch.device("cuda", local_rank)
-    return torch.device("cpu")
 
 
 def spawn(fn, nprocs, args=()):
@@ -65,8 +69,6 @@ def _run_as_command(rank, fn, errors, *args):
     """``fn(rank, *args)`` as the command runs it: RecBole's deprecation warnings quieted (a
     spawned process starts without the command's filters), an input error sent to ``errors``
     as its line and the process ended with status 2 (its traceback would be spawn's report)."""
-    # cli imports this module (through quick_start): imported once both are loaded
-    from recbole_elecrec.cli import error_message
     from recbole_elecrec.compat import quiet_recbole_warnings
 
     quiet_recbole_warnings()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from recbole.trainer import HyperTuning
 
-from recbole_elecrec.cli import error_message
+from recbole_elecrec.errors import command, error_message
 from recbole_elecrec.compat import quiet_recbole_warnings
 from recbole_elecrec.config import Config, check_names
 from recbole_elecrec.files import check_writable_dir, check_writable_file
@@ -162,6 +162,7 @@ def search(model, dataset, params_file, config_file_list=None, algo="exhaustive"
     return tuner
 
 
+@command
 def main(argv=None):
     """The command line: search, then print the best settings and their results."""
     parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.hyper", description=__doc__,
@@ -195,14 +196,10 @@ def main(argv=None):
     if args.tool == "Ray":
         return ray_main(args, config_files)
     output_file = args.output_file or f"hyper_{args.model}_{args.dataset}.result"
-    try:
-        check_writable_file(output_file, "output_file")  # written after the last trial
-        check_search(args.model, args.dataset, args.params_file, config_files)
-        tuner = search(args.model, args.dataset, args.params_file, config_files, args.algo,
-                       args.max_evals, args.early_stop, output_file)
-    except (ValueError, KeyError, OSError) as error:
-        print(f"error: {error_message(error)}", file=sys.stderr)
-        return 2
+    check_writable_file(output_file, "output_file")  # written after the last trial
+    check_search(args.model, args.dataset, args.params_file, config_files)
+    tuner = search(args.model, args.dataset, args.params_file, config_files, args.algo,
+                   args.max_evals, args.early_stop, output_file)
     print(f"best params: {tuner.best_params}")
     print(f"best valid score: {tuner.best_score}")
     best = tuner.params2result[tuner.params2str(tuner.best_params)]
@@ -216,25 +213,21 @@ def ray_main(args, config_files):
     from recbole_elecrec.tune import import_ray, search as ray_search
 
     output_dir = args.output_dir or f"hyper_{args.model}_{args.dataset}"
-    try:
-        import_ray()
-        if args.algo == "bayes":
-            raise ValueError("--algo=bayes is hyperopt's: use exhaustive or random with --tool=Ray")
-        for name in ("max_evals", "cpus_per_trial", "grace_period", "reduction_factor"):
-            if not getattr(args, name) > (1 if name == "reduction_factor" else 0):
-                raise ValueError(f"--{name} must be above {1 if name == 'reduction_factor' else 0}")
-        check_writable_dir(output_dir, "output_dir")
-        check_search(args.model, args.dataset, args.params_file, config_files)
-        config = Config(args.model, args.dataset, config_file_list=config_files)
-        check_dataset(config)  # prepared once, here, not by every trial
-        summary = ray_search(
-            config, read_params(args.params_file), args.max_evals, output_dir, args.algo,
-            [str(Path(f).resolve()) for f in config_files or []], args.grace_period,
-            args.reduction_factor, args.cpus_per_trial, args.gpus_per_trial, args.max_concurrent,
-            args.address)
-    except (ValueError, KeyError, OSError) as error:
-        print(f"error: {error_message(error)}", file=sys.stderr)
-        return 2
+    import_ray()
+    if args.algo == "bayes":
+        raise ValueError("--algo=bayes is hyperopt's: use exhaustive or random with --tool=Ray")
+    for name in ("max_evals", "cpus_per_trial", "grace_period", "reduction_factor"):
+        if not getattr(args, name) > (1 if name == "reduction_factor" else 0):
+            raise ValueError(f"--{name} must be above {1 if name == 'reduction_factor' else 0}")
+    check_writable_dir(output_dir, "output_dir")
+    check_search(args.model, args.dataset, args.params_file, config_files)
+    config = Config(args.model, args.dataset, config_file_list=config_files)
+    check_dataset(config)  # prepared once, here, not by every trial
+    summary = ray_search(
+        config, read_params(args.params_file), args.max_evals, output_dir, args.algo,
+        [str(Path(f).resolve()) for f in config_files or []], args.grace_period,
+        args.reduction_factor, args.cpus_per_trial, args.gpus_per_trial, args.max_concurrent,
+        args.address)
     print(json.dumps(summary))
     return 0
 

@@ -15,9 +15,11 @@ import argparse
 import json
 import sys
 
+import numpy as np
 import torch
+from sklearn.metrics import roc_auc_score
 
-from recbole_elecrec.cli import error_message
+from recbole_elecrec.errors import command
 from recbole_elecrec.compat import quiet_recbole_warnings
 from recbole_elecrec.quick_start import load_data_and_model
 
@@ -25,16 +27,11 @@ NEGATIVES = ("generator", "uniform")
 
 
 def auc(positive, negative):
-    """P(a positive scores above a negative), ties counted half (Mann-Whitney U / (n_p n_n))."""
+    """P(a positive scores above a negative), ties counted half: the ROC AUC."""
     if len(positive) == 0 or len(negative) == 0:
         raise ValueError("AUC needs at least one true and one replaced item")
-    scores = torch.cat([positive, negative]).double()
-    _, inverse, counts = torch.unique(scores, return_inverse=True, return_counts=True)
-    # average rank of each distinct value: ties share the mean of the ranks they span
-    upper = counts.cumsum(0).double()
-    ranks = (upper - (counts.double() - 1) / 2)[inverse]
-    n_pos, n_neg = len(positive), len(negative)
-    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    labels = np.r_[np.ones(len(positive)), np.zeros(len(negative))]
+    return float(roc_auc_score(labels, torch.cat([positive, negative]).double().cpu().numpy()))
 
 
 @torch.no_grad()
@@ -81,6 +78,7 @@ def probe(model_file, batches=20, seed=0):
             "sample_ratio": config["sample_ratio"], "negatives": figures}
 
 
+@command
 def main(argv=None):
     quiet_recbole_warnings()
     parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.probe",
@@ -90,11 +88,7 @@ def main(argv=None):
     parser.add_argument("--batches", type=int, default=20, help="training batches to probe")
     parser.add_argument("--seed", type=int, default=0, help="seed of the replacement draws")
     args = parser.parse_args(argv)
-    try:
-        result = probe(args.checkpoint, args.batches, args.seed)
-    except (ValueError, KeyError, OSError) as error:
-        print(f"error: {error_message(error)}", file=sys.stderr)
-        return 2
+    result = probe(args.checkpoint, args.batches, args.seed)
     print(f"{result['dataset']}, {result['checkpoint']}, sample_ratio {result['sample_ratio']}")
     print(f"{'negatives':<11}{'true':>8}{'replaced':>10}{'p(true)':>10}{'p(repl.)':>10}"
           f"{'acc true':>10}{'acc repl.':>11}{'AUC':>8}")

@@ -30,7 +30,7 @@ from recbole_elecrec.config import Config, check_settings, model_defaults  # noq
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
 from recbole_elecrec.data.inter_file import check_inter_file
 from recbole_elecrec.data.prepare import PAPER_DATASETS, ensure_prepared
-from recbole_elecrec.distributed import spawn
+from recbole_elecrec.distributed import init_process_group, spawn
 from recbole_elecrec.files import atomic_path, check_writable_dir
 from recbole_elecrec.model import SASRecPlus
 from recbole_elecrec.protocols import history_first_warning
@@ -122,7 +122,10 @@ def build(model=None, dataset=None, config_file_list=None, config_dict=None, loa
 def build_from_config(config, load_weights=None):
     """``build`` for a settled ``config``."""
     quiet_recbole_warnings()  # as the command line does, for calls from Python too
+    if not config["single_spec"]:
+        init_process_group(config)
     init_seed(config["seed"], config["reproducibility"])
+    deterministic(config["reproducibility"])
     data = create_dataset(config)
     # the figures of the file as loaded: a sequential dataset's split then replaces its rows
     # by one per (user, prefix), each user's first interaction counted no more
@@ -145,6 +148,16 @@ def build_from_config(config, load_weights=None):
     logger.info(model)
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     return config, trainer, (train_data, valid_data, test_data)
+
+
+def deterministic(reproducibility):
+    """Where ``reproducibility`` asks for it, torch's deterministic algorithms too (RecBole sets
+    only cuDNN's flags): on a GPU, reruns and resumed runs then repeat their float sums; an op
+    without a deterministic form warns rather than stops the run."""
+    if reproducibility:
+        # cuBLAS reads this when CUDA starts: deterministic matrix products need its workspace
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(bool(reproducibility), warn_only=True)
 
 
 def warn_history_first(trainer):
@@ -185,6 +198,14 @@ def run(model=None, dataset=None, config_file_list=None, config_dict=None, saved
     queue = mp.get_context("spawn").SimpleQueue()
     spawn(_run_rank, nproc, args=(model, dataset, config_file_list, shared, saved, queue))
     return None if queue.empty() else queue.get()
+
+
+def gpu_figures(device):
+    """The GPU a run used and its peak memory (torch's allocations), on a GPU only."""
+    if device.type != "cuda":
+        return {}
+    return {"gpu": torch.cuda.get_device_name(device),
+            "peak_gpu_mb": round(torch.cuda.max_memory_allocated(device) / 2 ** 20)}
 
 
 def check_processes(nproc, world_size, group_offset, port):
@@ -237,6 +258,7 @@ def _train_and_test(model, dataset, config_file_list, config_dict, saved):
         "checkpoint": trainer.saved_model_file if saved else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "device": str(config["device"]),
+        **gpu_figures(config["device"]),
         "log_file": log_file(),
         "history": trainer.history,
         "config": dict(config.final_config_dict),
@@ -377,8 +399,10 @@ def restored_config(checkpoint, path):
             config[key] = value
     if not config["single_spec"]:  # saved by a distributed run: load it into this one process
         config["single_spec"], config["local_rank"] = True, 0
-        config["device"] = torch.device(
-            "cuda" if config["use_gpu"] and torch.cuda.is_available() else "cpu")
+    # this machine's device, not the saving one's (trained on a GPU, used on a CPU)
+    config["device"] = torch.device(
+        "cuda" if config["use_gpu"] and torch.cuda.is_available() else "cpu")
+    config["use_gpu"] = config["device"].type == "cuda"
     return config
 
 

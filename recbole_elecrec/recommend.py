@@ -18,7 +18,7 @@ import torch
 from recbole.data.interaction import Interaction
 from recbole.utils import ModelType
 
-from recbole_elecrec.cli import error_message
+from recbole_elecrec.errors import command
 from recbole_elecrec.compat import quiet_recbole_warnings
 from recbole_elecrec.quick_start import load_data_and_model
 
@@ -103,6 +103,7 @@ def answer(recommender, sequences, args):
     return lines
 
 
+@command
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.recommend",
                                      description="Top-K recommendations from a saved model.")
@@ -119,15 +120,11 @@ def main(argv=None):
     sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from argv
     quiet_recbole_warnings()
     warnings.formatwarning = lambda message, *_args, **_kwargs: f"warning: {message}\n"
-    try:
-        if args.k <= 0:
-            raise ValueError(f"--k must be positive, got {args.k}")
-        sequences = read_sequences(args.input) if args.input else [args.items.split()]
-        recommender = Recommender.from_checkpoint(args.checkpoint)
-        print("\n".join(answer(recommender, sequences, args)))
-    except (ValueError, KeyError, OSError) as error:
-        print(f"error: {error_message(error)}", file=sys.stderr)
-        return 2
+    if args.k <= 0:
+        raise ValueError(f"--k must be positive, got {args.k}")
+    sequences = read_sequences(args.input) if args.input else [args.items.split()]
+    recommender = Recommender.from_checkpoint(args.checkpoint)
+    print("\n".join(answer(recommender, sequences, args)))
     return 0
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from recbole_elecrec.config import Config
 from recbole_elecrec.data.prepare import prepare
@@ -41,6 +42,11 @@ def pytest_collection_modifyitems(config, items):
         if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
 
+
+# the one place the suite's runs take their device from: the GPU where there is one (set
+# ELECREC_TEST_DEVICE=cpu to keep to the CPU), else the CPU
+ON_GPU = torch.cuda.is_available() and os.environ.get("ELECREC_TEST_DEVICE") != "cpu"
+GPU_ID = "0" if ON_GPU else ""
 
 N_ITEMS = 60
 
@@ -82,7 +88,7 @@ def small_settings(data_path, **overrides):
         "gen_hidden_size": 16, "dis_hidden_size": 16, "gen_inner_size": 32, "dis_inner_size": 32,
         "gen_n_heads": 2, "dis_n_heads": 2, "gen_n_layers": 1, "dis_n_layers": 1,
         "train_batch_size": 32, "eval_batch_size": 64, "show_progress": False,
-        "gpu_id": "", "use_gpu": False,
+        "gpu_id": GPU_ID, "use_gpu": ON_GPU,
     }
     settings.update(overrides)
     return settings
@@ -101,7 +107,7 @@ def make_model(data_path, model="ELECRec", dataset="tiny", **overrides):
 
 # run_recbole.py as a user runs it: tiny settings, one epoch
 TINY = ["--load_col={'inter': ['user_id', 'item_id', 'timestamp']}", "--show_progress=False",
-        "--gpu_id=", "--epochs=1", "--train_batch_size=64"]
+        f"--gpu_id={GPU_ID}", "--epochs=1", "--train_batch_size=64"]
 
 
 def run_cli(cwd, *args):

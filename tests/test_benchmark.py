@@ -265,3 +265,28 @@ def test_summaries_interrupted_mid_write_keep_the_previous_files(tmp_path, monke
     with pytest.raises(KeyboardInterrupt):
         benchmark.write_summaries(records, tmp_path)
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before  # no partial file left
+
+
+def test_each_running_cell_has_a_gpu_of_its_own(tmp_path, monkeypatch):
+    """On a machine with GPUs a cell takes a free one (RecBole's gpu_id) and gives it back; a
+    cell whose settings name a gpu_id keeps it; the visible GPUs are those CUDA_VISIBLE_DEVICES
+    names."""
+    import queue
+
+    from recbole_elecrec import benchmark
+
+    assert benchmark.gpu_ids({}, 2) == ["0", "1"]
+    assert benchmark.gpu_ids({"CUDA_VISIBLE_DEVICES": "2,3"}, 2) == ["2", "3"]
+    assert benchmark.gpu_ids({"CUDA_VISIBLE_DEVICES": ""}, 2) == []
+    assert benchmark.cell_command({"model": "ELECRec", "dataset": "toy"}, "c.yaml", "r.json",
+                                  "1")[-1] == "--gpu_id=1"
+
+    taken = []
+    monkeypatch.setattr(benchmark, "_run_cell", lambda cell, out, env, gpu: taken.append(gpu))
+    gpus = queue.Queue()
+    gpus.put("1")
+    benchmark.run_cell({"settings": {}}, tmp_path, gpus=gpus)
+    benchmark.run_cell({"settings": {"gpu_id": "3"}}, tmp_path, gpus=gpus)
+    benchmark.run_cell({"settings": {}}, tmp_path)  # no GPU here
+    assert taken == ["1", None, None]
+    assert gpus.get_nowait() == "1"  # given back

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import REPO, TINY, full_result, last_json, run_cli, small_settings
+from conftest import GPU_ID, REPO, TINY, full_result, last_json, run_cli, small_settings
 
 
 def test_elecrec_one_epoch(elecrec_run):
@@ -151,7 +151,7 @@ def test_resume_continues_from_the_saved_epoch(elecrec_run, data_path, monkeypat
     cwd, out, _ = elecrec_run
     monkeypatch.chdir(cwd)
     monkeypatch.setattr(sys, "argv", ["pytest"])
-    settings = {"data_path": str(data_path), "epochs": 2, "show_progress": False, "gpu_id": "",
+    settings = {"data_path": str(data_path), "epochs": 2, "show_progress": False, "gpu_id": GPU_ID,
                 "load_col": {"inter": ["user_id", "item_id", "timestamp"]}}
     _, trainer, (train, valid, _) = build("ELECRec", "tiny", config_dict=settings)
     trainer.resume_checkpoint(out["checkpoint"])

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from conftest import REPO, small_settings
+from conftest import GPU_ID, REPO, small_settings
 
 TOY = ["--data_path=" + str(REPO / "benchmarks" / "data"),
        "--load_col={'inter': ['user_id', 'item_id', 'timestamp']}", "--epochs=1",
-       "--show_progress=False", "--gpu_id="]
+       "--show_progress=False", f"--gpu_id={GPU_ID}"]
 
 
 @pytest.mark.slow

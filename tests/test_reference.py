@@ -9,7 +9,7 @@ import warnings
 import pytest
 import torch
 
-from conftest import REPO, SHARED, make_model, needs_shared, small_settings
+from conftest import GPU_ID, REPO, SHARED, make_model, needs_shared, small_settings
 from test_model import batch
 
 BEAUTY = SHARED / "data" / "elecrec" / "Beauty.txt"
@@ -27,7 +27,7 @@ def test_authors_beauty_checkpoint_gives_their_numbers(tmp_path):
     result = subprocess.run(
         [sys.executable, str(REPO / "run_recbole.py"), "--model=ELECRec", "--dataset=Beauty",
          f"--data_path={tmp_path / 'data'}", "--eval_only", f"--reference_checkpoint={CHECKPOINT}",
-         "--show_progress=False", "--gpu_id="],
+         "--show_progress=False", f"--gpu_id={GPU_ID}"],
         capture_output=True, text=True, cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -5,8 +5,10 @@ import argparse
 import sys
 
 from recbole_elecrec.data.prepare import PAPER_DATASETS, prepare
+from recbole_elecrec.errors import command
 
 
+@command
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.data")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -16,12 +18,8 @@ def main(argv=None):
     cmd.add_argument("--data_path", default="dataset", help="RecBole data_path (default: dataset)")
     cmd.add_argument("--overwrite", action="store_true", help="replace an existing NAME.inter")
     args = parser.parse_args(argv)
-    try:
-        path, stats = prepare(args.name, source=args.source, data_path=args.data_path,
-                              overwrite=args.overwrite)
-    except ValueError as error:  # PrepareError, or a data_path that cannot be written
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    path, stats = prepare(args.name, source=args.source, data_path=args.data_path,
+                          overwrite=args.overwrite)
     print(
         f"wrote {path}: {stats['users']} users, {stats['items']} items, "
         f"{stats['interactions']} interactions"

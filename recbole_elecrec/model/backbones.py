@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple, Optional
 
 import recbole
-import recbole_elecrec.utils  # noqa: F401 (first: it imports RecBole's models, side effect off)
+import recbole_elecrec.model.zoo  # noqa: F401 (first: RecBole's models, side effect off)
 from recbole.model.sequential_recommender import (
     GCSAN, GRU4Rec, LightSANs, NARM, NextItNet, SRGNN, STAMP,
 )

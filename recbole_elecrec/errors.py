@@ -1,0 +1,29 @@
+"""How every command ends on bad input: one ``error:`` line on stderr and exit status 2."""
+
+import functools
+import sys
+
+# what bad input raises: a bad name or setting, a missing key, a file that cannot be read or
+# written (a command's own checks raise ValueError with the line to print)
+INPUT_ERRORS = (ValueError, KeyError, OSError)
+
+
+def error_message(error):
+    """One line for an input error (``str(KeyError)`` adds quotes; OSError names its file)."""
+    if isinstance(error, KeyError) and error.args:
+        return error.args[0]
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    return " ".join(str(error).split())
+
+
+def command(main):
+    """A command's ``main``, ending on an input error with its one line and status 2."""
+    @functools.wraps(main)
+    def wrapped(argv=None):
+        try:
+            return main(argv)
+        except INPUT_ERRORS as error:
+            print(f"error: {error_message(error)}", file=sys.stderr)
+            return 2
+    return wrapped
