@@ -18,7 +18,9 @@ def error_message(error):
 
 
 def command(main):
-    """A command's ``main``, ending on an input error with its one line and status 2."""
+    """A command's ``main``, ending on an input error with its one line and status 2, and on
+    Ctrl-C with one line and status 130 (the shell's for SIGINT); files are written whole or
+    not at all, so what an interrupted run leaves is usable."""
     @functools.wraps(main)
     def wrapped(argv=None):
         try:
@@ -26,4 +28,8 @@ def command(main):
         except INPUT_ERRORS as error:
             print(f"error: {error_message(error)}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            print("interrupted (a run with --training_state continues from its last validated "
+                  "epoch when started again)", file=sys.stderr)
+            return 130
     return wrapped

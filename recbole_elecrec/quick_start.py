@@ -7,81 +7,29 @@ these functions mirror its API for ELECRec and every built-in model.
 import logging
 import os
 import resource
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-import yaml
 from recbole.data import create_dataset as recbole_create_dataset
 from recbole.data import data_preparation
 from recbole.utils import init_logger, init_seed, set_color
-from recbole.utils.url import download_url, extract_zip, rename_atomic_files
 
-import recbole
 from recbole_elecrec.checkpoint import (check_tokens, load_state, read_checkpoint,
                                         read_training_state, saved_config, token_fingerprint)
-# check_settings: imported here before Config had it
 from recbole_elecrec.compat import quiet_recbole_warnings
-from recbole_elecrec.config import Config, check_settings, model_defaults  # noqa: F401
+from recbole_elecrec.config import Config, model_defaults
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
+from recbole_elecrec.data.download import ensure_dataset
 from recbole_elecrec.data.inter_file import check_inter_file
-from recbole_elecrec.data.prepare import PAPER_DATASETS, ensure_prepared
 from recbole_elecrec.distributed import init_process_group, spawn
-from recbole_elecrec.files import atomic_path, check_writable_dir
+from recbole_elecrec.files import check_writable_dir
 from recbole_elecrec.model import SASRecPlus
 from recbole_elecrec.protocols import history_first_warning
 from recbole_elecrec.reference import convert_reference_state, read_reference_state
 from recbole_elecrec.utils import get_model, get_trainer, uses_history_dataset
-
-RECBOLE_URLS = Path(recbole.__file__).parent / "properties" / "dataset" / "url.yaml"
-
-
-def ensure_dataset(config):
-    """Make the dataset's atomic file exist: a paper dataset is prepared, one of RecBole's
-    downloaded, anything else refused."""
-    name, data_dir = config["dataset"], Path(config["data_path"])
-    if (data_dir / f"{name}.inter").is_file():
-        return
-    if name in PAPER_DATASETS:
-        ensure_prepared(name, data_dir)
-        return
-    urls = yaml.safe_load(RECBOLE_URLS.read_text()) or {}
-    if name not in urls:
-        raise ValueError(
-            f"unknown dataset '{name}': {data_dir / (name + '.inter')} does not exist "
-            f"(paper datasets: {', '.join(PAPER_DATASETS)}; or RecBole's ml-100k)"
-        )
-    download_dataset(name, urls[name], data_dir)
-
-
-def download_dataset(name, url, data_dir):
-    """RecBole's dataset ``name`` into ``data_dir``, whole or not at all.
-
-    Done here rather than by RecBole's dataset class, which leaves partial files and a traceback
-    when the download fails.
-    """
-    check_writable_dir(data_dir, "data_path")
-    with tempfile.TemporaryDirectory(prefix=f"{name}-") as workdir:
-        try:
-            archive = download_url(url, workdir)
-            extract_zip(archive, workdir)
-            os.unlink(archive)
-            rename_atomic_files(workdir, Path(archive).stem, name)
-        except Exception as error:  # urllib, http.client and zipfile raise many kinds
-            raise ValueError(
-                f"could not download dataset '{name}' from {url} "
-                f"({getattr(error, 'reason', error)}); without network, put its atomic files "
-                f"({name}.inter, ...) into {data_dir}"
-            ) from None
-        data_dir.mkdir(parents=True, exist_ok=True)
-        # the .inter file last: its presence means the dataset is complete
-        for file in sorted(Path(workdir).iterdir(), key=lambda f: f.suffix == ".inter"):
-            with atomic_path(data_dir / file.name) as partial:
-                shutil.copyfile(file, partial)
 
 
 def own_dataset_class(config):
@@ -124,15 +72,7 @@ def build_from_config(config, load_weights=None):
     quiet_recbole_warnings()  # as the command line does, for calls from Python too
     if not config["single_spec"]:
         init_process_group(config)
-    init_seed(config["seed"], config["reproducibility"])
-    deterministic(config["reproducibility"])
-    data = create_dataset(config)
-    # the figures of the file as loaded: a sequential dataset's split then replaces its rows
-    # by one per (user, prefix), each user's first interaction counted no more
-    loaded = str(data)
-    train_data, valid_data, test_data = data_preparation(config, data)
-    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
-    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    data, loaded, (train_data, valid_data, test_data), model = data_and_model(config)
     if load_weights is not None:
         load_weights(model, train_data._dataset)
     state = config["training_state"]
@@ -148,6 +88,21 @@ def build_from_config(config, load_weights=None):
     logger.info(model)
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     return config, trainer, (train_data, valid_data, test_data)
+
+
+def data_and_model(config):
+    """The pipeline every run and every reader of a checkpoint shares: the dataset, the figures
+    of its file as loaded (a sequential split then replaces its rows by one per user and
+    prefix, each user's first interaction counted no more), its loaders and a fresh model,
+    seeded as RecBole seeds them."""
+    init_seed(config["seed"], config["reproducibility"])
+    deterministic(config["reproducibility"])
+    data = create_dataset(config)
+    loaded = str(data)
+    loaders = data_preparation(config, data)
+    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
+    model = get_model(config["model"])(config, loaders[0]._dataset).to(config["device"])
+    return data, loaded, loaders, model
 
 
 def deterministic(reproducibility):
@@ -414,11 +369,7 @@ def load_data_and_model(model_file):
     """
     checkpoint = read_checkpoint(model_file)
     config = restored_config(checkpoint, model_file)
-    init_seed(config["seed"], config["reproducibility"])
-    data = create_dataset(config)
-    train_data, valid_data, test_data = data_preparation(config, data)
-    init_seed(config["seed"], config["reproducibility"])
-    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    data, _, (train_data, valid_data, test_data), model = data_and_model(config)
     load_state(model, checkpoint["state_dict"], model_file)
     model.load_other_parameter(checkpoint.get("other_parameter"))
     check_tokens(checkpoint, data, model_file)

@@ -30,9 +30,10 @@ def import_ray():
         import ray
         from ray import air, tune
         from ray.tune.schedulers import ASHAScheduler
+        from ray.tune.search import BasicVariantGenerator
     except ImportError as error:
         raise ValueError(f"--tool=Ray needs Ray Tune ({error}): pip install -e \".[ray]\"") from None
-    return ray, air, tune, ASHAScheduler
+    return ray, air, tune, ASHAScheduler, BasicVariantGenerator
 
 
 def ray_space(params, tune, grid=False):
@@ -116,7 +117,7 @@ def search(config, params, trials, out, algo="random", config_files=None, grace_
     ``random`` (``trials`` draws); ``config_files`` absolute (trials run in folders of their own
     under ``out``).
     """
-    ray, air, tune, ASHAScheduler = import_ray()
+    ray, air, tune, ASHAScheduler, BasicVariantGenerator = import_ray()
     from recbole_elecrec.quick_start import evaluate_checkpoint
 
     out = Path(out).resolve()
@@ -141,6 +142,9 @@ def search(config, params, trials, out, algo="random", config_files=None, grace_
             param_space=ray_space(params, tune, grid=algo == "exhaustive"),
             tune_config=tune.TuneConfig(metric=SCORE, mode="max" if bigger else "min",
                                         scheduler=scheduler,
+                                        # the draws follow the seed: a search repeats
+                                        search_alg=BasicVariantGenerator(
+                                            random_state=config["seed"]),
                                         num_samples=1 if algo == "exhaustive" else trials,
                                         max_concurrent_trials=max_concurrent),
             run_config=air.RunConfig(name="trials", storage_path=str(out), verbose=0,

@@ -182,7 +182,7 @@ def test_shipped_benchmark_files_resolve_to_valid_configs(path):
     (the datasets are not loaded)."""
     from recbole_elecrec.benchmark import load_spec
     from recbole_elecrec.config import Config
-    from recbole_elecrec.quick_start import check_settings
+    from recbole_elecrec.config import check_settings
 
     cells, _ = load_spec(path)
     for cell in cells:

@@ -383,3 +383,17 @@ def test_the_settings_this_repository_uses_are_not_taken_for_misspelt_ones():
         used.update(line.split()[0] for line in path.read_text().splitlines() if line.strip())
     assert {"epochs", "sample_ratio", "gen_hidden_size"} <= used
     check_names(used)
+
+
+def test_ctrl_c_ends_a_command_in_one_line_with_status_130(monkeypatch, capsys):
+    from recbole_elecrec import cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run", interrupted)
+    monkeypatch.setattr(sys, "argv", ["run_recbole.py"])
+    assert cli.main(["--model=ELECRec"]) == 130
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert captured.err.startswith("interrupted") and "--training_state" in captured.err
