@@ -29,7 +29,7 @@ from recbole_elecrec.config import Config
 from recbole_elecrec.model import ELECRec, SASRecPlus
 from recbole_elecrec.optim import update_twice
 from recbole_elecrec.quick_start import create_dataset
-from recbole_elecrec.utils import get_trainer
+from recbole_elecrec.trainer import get_trainer
 
 QUIRKS_OFF = {"gen_loss_on_padding": False, "replace_padding": False}
 VARIANTS = {  # name: (model, settings)

@@ -10,8 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from recbole_elecrec.compat import quiet_recbole_warnings
-from recbole_elecrec.errors import command
+from recbole_elecrec.errors import command, quiet_recbole_warnings
 from recbole_elecrec.files import check_writable_file, write_text_atomic
 from recbole_elecrec.quick_start import evaluate_checkpoint, run
 

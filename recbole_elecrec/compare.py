@@ -21,11 +21,10 @@ import numpy as np
 from recbole.evaluator.base_metric import TopkMetric
 from scipy import stats
 
-from recbole_elecrec.errors import command
-from recbole_elecrec.compat import quiet_recbole_warnings
+from recbole_elecrec.errors import command, quiet_recbole_warnings
 from recbole_elecrec.protocols import HISTORY_MASKS
 from recbole_elecrec.quick_start import load_data_and_model
-from recbole_elecrec.utils import get_trainer
+from recbole_elecrec.trainer import get_trainer
 
 
 class PerUserEvaluator:

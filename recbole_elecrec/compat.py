@@ -5,14 +5,12 @@ weights, and a pickle can call any function it names. So every checkpoint and tr
 read with torch's ``weights_only`` unpickler, allowing only the classes this package and RecBole
 save. Files RecBole itself saved (pickle protocol 4, which that unpickler cannot read) go through
 a ``pickle.Unpickler`` held to the same allowlist. The numpy / pandas / setuptools
-incompatibilities of RecBole 1.2.1 are handled by version pins in ``setup.py`` instead, and the
-deprecation warnings it draws from current torch and pandas are silenced here.
+incompatibilities of RecBole 1.2.1 are handled by version pins in ``setup.py`` instead.
 """
 
 import collections
 import pickle
 import types
-import warnings
 import zipfile
 
 import numpy as np
@@ -111,9 +109,3 @@ class _AllowlistUnpickler(pickle.Unpickler):
 # what torch.load takes as its pickle_module
 _ALLOWLISTED_PICKLE = types.SimpleNamespace(__name__="allowlisted_pickle",
                                             Unpickler=_AllowlistUnpickler)
-
-
-def quiet_recbole_warnings():
-    """RecBole 1.2.1 calls APIs that current torch and pandas deprecate, once per epoch or column."""
-    warnings.filterwarnings("ignore", message=r".*torch\.cuda\.amp\.GradScaler", category=FutureWarning)
-    warnings.filterwarnings("ignore", message=r".*chained assignment", category=FutureWarning)

@@ -11,7 +11,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from recbole_elecrec.errors import INPUT_ERRORS, error_message
+from recbole_elecrec.errors import INPUT_ERRORS, error_message, quiet_recbole_warnings
 
 BACKENDS = ("nccl", "gloo")
 
@@ -69,7 +69,6 @@ def _run_as_command(rank, fn, errors, *args):
     """``fn(rank, *args)`` as the command runs it: RecBole's deprecation warnings quieted (a
     spawned process starts without the command's filters), an input error sent to ``errors``
     as its line and the process ended with status 2 (its traceback would be spawn's report)."""
-    from recbole_elecrec.compat import quiet_recbole_warnings
 
     quiet_recbole_warnings()
     try:

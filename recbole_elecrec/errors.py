@@ -1,7 +1,9 @@
-"""How every command ends on bad input: one ``error:`` line on stderr and exit status 2."""
+"""How every command ends on bad input: one ``error:`` line on stderr and exit status 2; and
+the warnings of RecBole's that no command prints."""
 
 import functools
 import sys
+import warnings
 
 # what bad input raises: a bad name or setting, a missing key, a file that cannot be read or
 # written (a command's own checks raise ValueError with the line to print)
@@ -33,3 +35,9 @@ def command(main):
                   "epoch when started again)", file=sys.stderr)
             return 130
     return wrapped
+
+
+def quiet_recbole_warnings():
+    """RecBole 1.2.1 calls APIs that current torch and pandas deprecate, once per epoch or column."""
+    warnings.filterwarnings("ignore", message=r".*torch\.cuda\.amp\.GradScaler", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=r".*chained assignment", category=FutureWarning)

@@ -23,8 +23,7 @@ from pathlib import Path
 
 from recbole.trainer import HyperTuning
 
-from recbole_elecrec.errors import command, error_message
-from recbole_elecrec.compat import quiet_recbole_warnings
+from recbole_elecrec.errors import command, error_message, quiet_recbole_warnings
 from recbole_elecrec.config import Config, check_names
 from recbole_elecrec.files import check_writable_dir, check_writable_file
 from recbole_elecrec.quick_start import run

@@ -19,8 +19,7 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from recbole_elecrec.errors import command
-from recbole_elecrec.compat import quiet_recbole_warnings
+from recbole_elecrec.errors import command, quiet_recbole_warnings
 from recbole_elecrec.quick_start import load_data_and_model
 
 NEGATIVES = ("generator", "uniform")

@@ -19,17 +19,18 @@ from recbole.utils import init_logger, init_seed, set_color
 
 from recbole_elecrec.checkpoint import (check_tokens, load_state, read_checkpoint,
                                         read_training_state, saved_config, token_fingerprint)
-from recbole_elecrec.compat import quiet_recbole_warnings
 from recbole_elecrec.config import Config, model_defaults
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
 from recbole_elecrec.data.download import ensure_dataset
 from recbole_elecrec.data.inter_file import check_inter_file
 from recbole_elecrec.distributed import init_process_group, spawn
+from recbole_elecrec.errors import quiet_recbole_warnings
 from recbole_elecrec.files import check_writable_dir
 from recbole_elecrec.model import SASRecPlus
 from recbole_elecrec.protocols import history_first_warning
 from recbole_elecrec.reference import convert_reference_state, read_reference_state
-from recbole_elecrec.utils import get_model, get_trainer, uses_history_dataset
+from recbole_elecrec.trainer import get_trainer
+from recbole_elecrec.utils import get_model, uses_history_dataset
 
 
 def own_dataset_class(config):

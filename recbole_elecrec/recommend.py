@@ -18,8 +18,7 @@ import torch
 from recbole.data.interaction import Interaction
 from recbole.utils import ModelType
 
-from recbole_elecrec.errors import command
-from recbole_elecrec.compat import quiet_recbole_warnings
+from recbole_elecrec.errors import command, quiet_recbole_warnings
 from recbole_elecrec.quick_start import load_data_and_model
 
 

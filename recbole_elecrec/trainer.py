@@ -14,6 +14,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole.trainer import Trainer
+from recbole.utils import get_trainer as recbole_get_trainer
 from recbole.utils import get_local_time, set_color
 
 from recbole_elecrec.checkpoint import (load_state, read_checkpoint, read_training_state,
@@ -356,3 +357,15 @@ class ELECRecTrainer(TrainerMixin, Trainer):
         super()._add_train_loss_to_tensorboard(epoch_idx, losses, tag)
         for name, value in self.epoch_stats.items():
             self.tensorboard.add_scalar(f"ELECRec/{name}", value, epoch_idx)
+
+
+def get_trainer(model_type, model_name):
+    """Trainer class for a model, with this package's evaluation protocol and checkpoint loading.
+
+    ELECRec gets :class:`ELECRecTrainer`; any other model gets RecBole's trainer for it with
+    :class:`TrainerMixin` in front, so baselines are evaluated exactly like ELECRec.
+    """
+    if model_name == "ELECRec":
+        return ELECRecTrainer
+    base = recbole_get_trainer(model_type, model_name)
+    return type(base.__name__, (TrainerMixin, base), {})

@@ -1,4 +1,4 @@
-"""Name lookup: this package's models and trainers first, then RecBole's."""
+"""Name lookup: this package's models first, then RecBole's."""
 
 import importlib
 from pathlib import Path
@@ -6,7 +6,6 @@ from pathlib import Path
 import recbole.model
 from recbole.utils import ModelType
 from recbole.utils import get_model as recbole_get_model
-from recbole.utils import get_trainer as recbole_get_trainer
 
 import recbole_elecrec.model.zoo  # noqa: F401 (RecBole's models, without a side effect of theirs)
 
@@ -34,20 +33,6 @@ def get_model(model_name):
             f"unknown model '{model_name}'{reason}: use ELECRec or a RecBole model name such as "
             "SASRec, BERT4Rec, GRU4Rec"
         ) from None
-
-
-def get_trainer(model_type, model_name):
-    """Trainer class for a model, with this package's evaluation protocol and checkpoint loading.
-
-    ELECRec gets :class:`ELECRecTrainer`; any other model gets RecBole's trainer for it with
-    :class:`TrainerMixin` in front, so baselines are evaluated exactly like ELECRec.
-    """
-    from recbole_elecrec.trainer import ELECRecTrainer, TrainerMixin
-
-    if model_name == "ELECRec":
-        return ELECRecTrainer
-    base = recbole_get_trainer(model_type, model_name)
-    return type(base.__name__, (TrainerMixin, base), {})
 
 
 def uses_history_dataset(config):

@@ -9,7 +9,7 @@ import torch
 from conftest import REPO, TINY, last_json, make_model, run_cli, small_settings
 from recbole_elecrec.config import Config
 from recbole_elecrec.model import backbones
-from recbole_elecrec.utils import get_trainer
+from recbole_elecrec.trainer import get_trainer
 from test_model import batch
 
 # RecBole's settings of each backbone, made small

@@ -74,7 +74,7 @@ def test_eval_only_takes_model_dataset_and_data_path_from_the_checkpoint(elecrec
 
 def test_load_data_and_model(elecrec_run, data_path, monkeypatch):
     from recbole_elecrec.quick_start import load_data_and_model
-    from recbole_elecrec.utils import get_trainer
+    from recbole_elecrec.trainer import get_trainer
 
     cwd, out, _ = elecrec_run
     monkeypatch.chdir(cwd)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from conftest import small_settings, write_elecrec_file
-from recbole_elecrec.utils import get_trainer
+from recbole_elecrec.trainer import get_trainer
 
 
 def imported_modules(importtime_stderr):

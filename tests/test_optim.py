@@ -65,7 +65,7 @@ def test_update_twice_leaves_the_gradients_as_they_were():
                             "generator.position_embedding", "generator.trm_encoder"]),
 ])
 def test_what_each_model_updates_twice(data_path, workdir, model, mode, expected):
-    from recbole_elecrec.utils import get_trainer
+    from recbole_elecrec.trainer import get_trainer
 
     config, (train, _, _), net = make_model(data_path, model, model_shared_type=mode,
                                             shared_updates="twice")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from conftest import make_model
-from recbole_elecrec.utils import get_trainer
+from recbole_elecrec.trainer import get_trainer
 
 
 def scores_of_first_batch(data_path, model_name, mask):

@@ -260,7 +260,7 @@ def authors_adam(p, updates):
 @pytest.mark.parametrize("mode", ["none", "embed_only", "encoder_only", "full"])
 def test_two_optimizer_steps_match_the_authors_optimizer(data_path, workdir, monkeypatch, mode,
                                                          quirks, updates, chunk):
-    from recbole_elecrec.utils import get_trainer
+    from recbole_elecrec.trainer import get_trainer
 
     config, model = step_model(data_path, mode, quirks, shared_updates=updates,
                                softmax_chunk_rows=chunk)
