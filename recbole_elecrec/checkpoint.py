@@ -18,18 +18,23 @@ def load_state(model, state_dict, source):
 def check_fit(model, state_dict, source):
     """One clear error when ``state_dict`` does not fit ``model`` (torch's lists every key)."""
     own = model.state_dict()
-    for key, value in state_dict.items():
-        if key in own and own[key].shape != value.shape:
-            raise ValueError(
-                f"{source} does not fit this model and dataset: {key} has shape "
-                f"{tuple(value.shape)}, expected {tuple(own[key].shape)} (other dataset or sizes?)"
-            )
+    check_shapes(own, state_dict, source)
     missing = sorted(set(own) - set(state_dict))
     unexpected = sorted(set(state_dict) - set(own))
     if missing or unexpected:
         raise ValueError(
             f"{source} does not fit this model: missing {missing[:3]}, unexpected {unexpected[:3]}"
         )
+
+
+def check_shapes(own, state_dict, source):
+    """One clear error for the first weight of ``state_dict`` whose shape is not ``own``'s."""
+    for key, value in state_dict.items():
+        if key in own and own[key].shape != value.shape:
+            raise ValueError(
+                f"{source} does not fit this model and dataset: {key} has shape "
+                f"{tuple(value.shape)}, expected {tuple(own[key].shape)} (other dataset or sizes?)"
+            )
 
 
 def read_checkpoint(path):

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import torch
 
+from recbole_elecrec.checkpoint import check_shapes
+
 # reference key -> this model's key (the discriminator network and its head)
 _KEY_MAP = [
     (r"^item_embeddings\.", "discriminator.item_embedding."),
@@ -70,13 +72,11 @@ def convert_reference_state(state, model, dataset, source="reference checkpoint"
     converted["discriminator.item_embedding.weight"] = table[[0] + raw_ids]
 
     own = model.state_dict()
-    for key, value in converted.items():
-        if key not in own:
-            raise ValueError(f"{source} does not fit this model: it has {key} (more layers, "
-                             "or project_type 'affine' vs 'sum'?)")
-        if own[key].shape != value.shape:
-            raise ValueError(f"{source} does not fit this model: {key} has shape "
-                             f"{tuple(value.shape)}, expected {tuple(own[key].shape)}")
+    unknown = [key for key in converted if key not in own]
+    if unknown:
+        raise ValueError(f"{source} does not fit this model: it has {unknown[0]} (more layers, "
+                         "or project_type 'affine' vs 'sum'?)")
+    check_shapes(own, converted, source)
     missing = [k for k in own
                if k.startswith(("discriminator.", "dis_projection.")) and k not in converted]
     if missing:
