@@ -5,6 +5,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -49,6 +50,18 @@ def _disk_full(error, directory):
         return shutil.disk_usage(directory).free == 0
     except OSError:
         return False
+
+
+def remove_partials(path):
+    """Remove the temporary files a process killed while saving ``path`` left beside it
+    (``atomic_path``'s ``.NAME.HEX.partial``). Only for a path no live process writes: one this
+    process holds (``held``), or saves under a name of its own run."""
+    path = Path(path)
+    name = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]+\.partial")
+    if path.parent.is_dir():
+        for partial in path.parent.iterdir():
+            if name.fullmatch(partial.name):
+                partial.unlink(missing_ok=True)
 
 
 def write_text_atomic(path, text):

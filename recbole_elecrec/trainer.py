@@ -3,7 +3,6 @@
 import copy
 import os
 import random
-import re
 import secrets
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from recbole.utils import get_local_time, set_color
 from recbole_elecrec.checkpoint import (load_state, read_checkpoint, read_training_state,
                                         token_fingerprint)
 from recbole_elecrec.distributed import GatheringEvaluator
-from recbole_elecrec.files import atomic_path, held
+from recbole_elecrec.files import atomic_path, held, remove_partials
 from recbole_elecrec.optim import update_twice
 from recbole_elecrec.protocols import HISTORY_MASKS, ProtocolCollector, mask
 
@@ -285,18 +284,6 @@ class TrainerMixin:
         else:
             scores = mask(scores, history_index, self.config["history_mask"])
         return interaction, scores, positive_u, positive_i
-
-
-def remove_partials(path):
-    """Remove the temporary files a process killed while saving ``path`` left beside it
-    (``files.atomic_path`` names them ``.NAME.HEX.partial``). Only for a path no live process
-    writes: one this process holds (``files.held``), or saves under a name of its own run."""
-    path = Path(path)
-    name = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]+\.partial")
-    if path.parent.is_dir():
-        for partial in path.parent.iterdir():
-            if name.fullmatch(partial.name):
-                partial.unlink(missing_ok=True)
 
 
 def _identity(path):
