@@ -1,4 +1,4 @@
-"""Run a YAML benchmark of models x datasets x seeds; see recbole_elecrec/benchmark.py.
+"""Run a YAML benchmark of models x datasets x seeds; see recbole_elecrec/benchmark/.
 
     python run_benchmark.py benchmarks/smoke.yaml [--out results/smoke]
 

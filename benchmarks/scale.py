@@ -158,7 +158,6 @@ def cell_main(cell):
     """The hidden ``--cell`` entry: cap the address space, run, print the figures as JSON."""
     limit = int((cell["max_rss_gb"] + AS_HEADROOM_GB) * GB)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from argv
     try:
         figures = {"status": "ok", **run_cell(cell)}
     except MemoryError:

@@ -18,7 +18,6 @@ last stdout line is a JSON object of the figures.
 import argparse
 import json
 import resource
-import sys
 import time
 
 import torch
@@ -96,7 +95,6 @@ def main():
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from argv
 
     settings = {"data_path": args.data_path, "show_progress": False}
     base = Config("ELECRec", args.dataset, config_dict=settings)

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from recbole_elecrec.config import settings_from_args
 from recbole_elecrec.errors import command, quiet_recbole_warnings
 from recbole_elecrec.files import check_writable_file, write_text_atomic
 from recbole_elecrec.quick_start import evaluate_checkpoint, run
@@ -114,36 +115,33 @@ def check_result_file(path):
                          "not replacing it")
 
 
-def check_passthrough(args):
-    """RecBole's Config silently drops what is not ``--key=value`` (``--epochs 5`` trains 300)."""
-    for arg in args:
-        if not arg.startswith("--") or arg.count("=") != 1:
-            raise ValueError(f"unrecognized argument '{arg}': settings are --key=value")
-        if arg.startswith("--source="):
-            raise ValueError("--source is an option of 'python -m recbole_elecrec.data prepare "
-                             "NAME --source PATH', which prepares a paper dataset from a local copy")
+def check_source_option(settings):
+    """``--source`` belongs to another command: say which."""
+    if "source" in settings:
+        raise ValueError("--source is an option of 'python -m recbole_elecrec.data prepare "
+                         "NAME --source PATH', which prepares a paper dataset from a local copy")
 
 
 @command
 def main(argv=None):
     quiet_recbole_warnings()
     args, passthrough = parse_args(sys.argv[1:] if argv is None else argv)
-    # RecBole's Config reads --key=value from sys.argv itself: leave it only the pass-through
-    sys.argv = [sys.argv[0]] + passthrough
+    settings = settings_from_args(passthrough)
+    check_source_option(settings)
     config_files = args.config_files.split() if args.config_files else None
-    check_passthrough(passthrough)
     if args.result_file:
         check_result_file(args.result_file)
     if args.reference_checkpoint:
         result = evaluate_checkpoint(args.reference_checkpoint, args.model, args.dataset,
-                                     config_files, reference=True,
+                                     config_files, settings, reference=True,
                                      save_as=args.save_checkpoint)
     elif args.eval_only:
         if not args.checkpoint:
             raise ValueError("--eval_only needs --checkpoint=PATH")
-        result = evaluate_checkpoint(args.checkpoint, args.model, args.dataset, config_files)
+        result = evaluate_checkpoint(args.checkpoint, args.model, args.dataset, config_files,
+                                     settings)
     else:
-        result = run(args.model or "ELECRec", args.dataset or "ml-100k", config_files,
+        result = run(args.model or "ELECRec", args.dataset or "ml-100k", config_files, settings,
                      nproc=args.nproc, world_size=args.world_size, ip=args.ip, port=args.port,
                      group_offset=args.group_offset)
     summary, problem = save_result(result, args.result_file)

@@ -6,7 +6,6 @@ import functools
 import math
 import numbers
 import os
-import sys
 from pathlib import Path
 
 import recbole
@@ -34,7 +33,8 @@ class Config(RecBoleConfig):
 
     Resolution order, low to high: RecBole's own property files; ``properties/overall.yaml``;
     ``properties/model/<model>.yaml``; ``properties/dataset/<dataset>.yaml``; config files; config
-    dict; ``--key=value`` on the command line.
+    dict (where the commands put their ``--key=value`` settings: unlike RecBole's, this Config
+    does not read ``sys.argv``).
 
     Every setting is checked as the config is built (types, ranges, metrics, the paths a run
     writes to), so a bad one is refused, with one line naming it, before anything is written.
@@ -68,13 +68,9 @@ class Config(RecBoleConfig):
         return config_dict
 
     def _load_cmd_line(self):
-        # RecBole raises a SyntaxError for a key given twice with different values
-        seen = {}
-        for arg in sys.argv[1:]:
-            key, _, value = arg.partition("=")
-            if arg.startswith("--") and seen.setdefault(key, value) != value:
-                raise ValueError(f"{key} is given twice, as '{seen[key]}' and '{value}'")
-        return super()._load_cmd_line()
+        # the commands parse their own command lines and pass the settings as config_dict
+        # (settings_from_args): a Config built inside a process reads none of its arguments
+        return {}
 
     def _get_model_and_dataset(self, model, dataset):
         model = model or self.external_config_dict.get("model")
@@ -220,6 +216,20 @@ def read_settings(file, loader, setting):
     if settings is not None and not isinstance(settings, dict):
         raise ValueError(f"{setting}: {file} holds no 'key: value' settings")
     return settings or {}
+
+
+def settings_from_args(args):
+    """The ``--key=value`` settings of a command line as a config dict of strings (Config reads
+    each as a Python literal), or one clear error: RecBole's Config silently dropped anything
+    else (``--epochs 5`` trained 300 epochs)."""
+    settings = {}
+    for arg in args:
+        key, equals, value = arg[2:].partition("=")
+        if not arg.startswith("--") or not key or not equals:
+            raise ValueError(f"unrecognized argument '{arg}': settings are --key=value")
+        if settings.setdefault(key, value) != value:
+            raise ValueError(f"--{key} is given twice, as '{settings[key]}' and '{value}'")
+    return settings
 
 
 def literal_setting(text, path=False):
@@ -371,6 +381,9 @@ def check_paths(config):
     check_writable_dir(config["checkpoint_dir"], "checkpoint_dir")
     state = config["training_state"]
     if state:
+        if ("local_rank" in config.final_config_dict or (config["nproc"] or 1) > 1
+                or (config["world_size"] or -1) > 0):
+            raise ValueError("training_state works in single-process runs only (not with --nproc)")
         check_writable_file(state, "training_state")
         check_not_held(state, "training_state")
 

@@ -82,6 +82,19 @@ def _link(source, target):
         os.replace(source, target)
 
 
+def read_lines(path, option=None):
+    """The lines of a UTF-8 text file (a byte-order mark dropped), or one clear error naming it
+    (and the ``option`` that gave it). Lines end at ``\n``, ``\r\n`` or ``\r`` only: not also
+    where str.splitlines ends them (U+0085, U+2028, form feed)."""
+    where = f"{option} {path}" if option else str(path)
+    try:
+        return Path(path).read_text(encoding="utf-8-sig").split("\n")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{where} is not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise ValueError(f"cannot read {where} ({error.strerror})") from None
+
+
 def check_writable_dir(path, setting):
     """Refuse a directory that cannot be created or written, without creating it."""
     path = Path(path)

@@ -24,7 +24,7 @@ from pathlib import Path
 from recbole.trainer import HyperTuning
 
 from recbole_elecrec.errors import command, error_message, quiet_recbole_warnings
-from recbole_elecrec.config import Config, check_names
+from recbole_elecrec.config import Config, check_names, settings_from_args
 from recbole_elecrec.files import check_writable_dir, check_writable_file
 from recbole_elecrec.quick_start import run
 
@@ -114,27 +114,31 @@ def param_values(kind, value, where):
     raise ValueError(f"{where}: unknown type '{kind}' (choice, uniform, loguniform or quniform)")
 
 
-def check_search(model, dataset, params_file, config_file_list=None):
+def check_search(model, dataset, params_file, config_file_list=None, settings=None):
     """Refuse bad settings before the first trial, whose error would come amid hyperopt's
-    output: the fixed settings, and with them each option of a choice and each end of a range
-    (loguniform's bounds are logarithms)."""
-    Config(model, dataset, config_file_list=config_file_list)
+    output: the fixed settings (``config_file_list``, then ``settings``), and with them each
+    option of a choice and each end of a range (loguniform's bounds are logarithms)."""
+    settings = settings or {}
+    Config(model, dataset, config_file_list=config_file_list, config_dict=settings)
     for name, kind, values, where in params_lines(params_file):
+        if name in settings:
+            raise ValueError(f"{where}: {name} is searched and also fixed as --{name}")
         ends = values if kind == "choice" else values[:2]
         for value in [math.exp(end) for end in ends] if kind == "loguniform" else ends:
             try:
                 Config(model, dataset, config_file_list=config_file_list,
-                       config_dict={name: value})
+                       config_dict={**settings, name: value})
             except ValueError as error:
                 raise ValueError(f"{where}: {name} {value}: {error_message(error)}") from None
 
 
-def objective_function(model, dataset, config_dict=None, config_file_list=None, saved=True):
-    """One trial: train with the searched settings, report what HyperTuning reads."""
+def objective_function(model, dataset, settings, config_dict, config_file_list=None, saved=True):
+    """One trial: train with the fixed ``settings`` and the searched ``config_dict``, report
+    what HyperTuning reads."""
     root = logging.getLogger()
     for handler in root.handlers[:]:  # each trial logs to a file of its own
         root.removeHandler(handler)
-    result = run(model, dataset, config_file_list, config_dict, saved=saved)
+    result = run(model, dataset, config_file_list, {**settings, **config_dict}, saved=saved)
     config = result["config"]
     return {
         "model": result["model"],
@@ -146,10 +150,10 @@ def objective_function(model, dataset, config_dict=None, config_file_list=None, 
 
 
 def search(model, dataset, params_file, config_file_list=None, algo="exhaustive", max_evals=100,
-           early_stop=10, output_file=None):
+           early_stop=10, output_file=None, settings=None):
     """Run the search; writes RecBole's result file and returns the HyperTuning object."""
     tuner = LiteralHyperTuning(
-        partial(objective_function, model, dataset),
+        partial(objective_function, model, dataset, settings or {}),
         params_file=params_file,
         fixed_config_file_list=config_file_list,
         algo=algo,
@@ -189,16 +193,16 @@ def main(argv=None):
     ray.add_argument("--reduction_factor", type=float, default=4, help="ASHA's")
     ray.add_argument("--address", help="an existing Ray cluster (default: a local one)")
     args, passthrough = parser.parse_known_args(argv)
-    sys.argv = [sys.argv[0]] + passthrough  # RecBole's Config reads --key=value from argv
+    settings = settings_from_args(passthrough)
     quiet_recbole_warnings()
     config_files = args.config_files.split() if args.config_files else None
     if args.tool == "Ray":
-        return ray_main(args, config_files)
+        return ray_main(args, config_files, settings)
     output_file = args.output_file or f"hyper_{args.model}_{args.dataset}.result"
     check_writable_file(output_file, "output_file")  # written after the last trial
-    check_search(args.model, args.dataset, args.params_file, config_files)
+    check_search(args.model, args.dataset, args.params_file, config_files, settings)
     tuner = search(args.model, args.dataset, args.params_file, config_files, args.algo,
-                   args.max_evals, args.early_stop, output_file)
+                   args.max_evals, args.early_stop, output_file, settings)
     print(f"best params: {tuner.best_params}")
     print(f"best valid score: {tuner.best_score}")
     best = tuner.params2result[tuner.params2str(tuner.best_params)]
@@ -206,7 +210,7 @@ def main(argv=None):
     return 0
 
 
-def ray_main(args, config_files):
+def ray_main(args, config_files, settings):
     """--tool=Ray: search with Ray Tune, then print one JSON line (``tune.search``'s summary)."""
     from recbole_elecrec.quick_start import check_dataset
     from recbole_elecrec.tune import import_ray, search as ray_search
@@ -219,8 +223,9 @@ def ray_main(args, config_files):
         if not getattr(args, name) > (1 if name == "reduction_factor" else 0):
             raise ValueError(f"--{name} must be above {1 if name == 'reduction_factor' else 0}")
     check_writable_dir(output_dir, "output_dir")
-    check_search(args.model, args.dataset, args.params_file, config_files)
-    config = Config(args.model, args.dataset, config_file_list=config_files)
+    check_search(args.model, args.dataset, args.params_file, config_files, settings)
+    config = Config(args.model, args.dataset, config_file_list=config_files,
+                    config_dict=settings)
     check_dataset(config)  # prepared once, here, not by every trial
     summary = ray_search(
         config, read_params(args.params_file), args.max_evals, output_dir, args.algo,

@@ -17,7 +17,7 @@ from recbole.data import create_dataset as recbole_create_dataset
 from recbole.data import data_preparation
 from recbole.utils import init_logger, init_seed, set_color
 
-from recbole_elecrec.checkpoint import (check_tokens, load_state, read_checkpoint,
+from recbole_elecrec.checkpoint import (check_tokens, load_model, read_checkpoint,
                                         read_training_state, saved_config, token_fingerprint)
 from recbole_elecrec.config import Config, model_defaults
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
@@ -28,7 +28,7 @@ from recbole_elecrec.errors import quiet_recbole_warnings
 from recbole_elecrec.files import check_writable_dir
 from recbole_elecrec.model import SASRecPlus
 from recbole_elecrec.protocols import history_first_warning
-from recbole_elecrec.reference import convert_reference_state, read_reference_state
+from recbole_elecrec.checkpoint.reference import convert_reference_state, read_reference_state
 from recbole_elecrec.trainer import get_trainer
 from recbole_elecrec.utils import get_model, uses_history_dataset
 
@@ -143,14 +143,11 @@ def run(model=None, dataset=None, config_file_list=None, config_dict=None, saved
     check_processes(nproc, world_size, group_offset, port)
     if nproc == 1 and world_size <= 0:
         return _train_and_test(model, dataset, config_file_list, config_dict, saved)
-    # settle bad input here, once, rather than in every process
-    config = Config(model=model, dataset=dataset, config_file_list=config_file_list,
-                    config_dict=config_dict)
-    if config["training_state"]:
-        raise ValueError("training_state works in single-process runs only (not with --nproc)")
-    check_dataset(config)
     shared = {**(config_dict or {}), "world_size": nproc if world_size == -1 else world_size,
               "ip": ip, "port": port, "nproc": nproc, "offset": group_offset}
+    # settle bad input here, once, rather than in every process
+    check_dataset(Config(model=model, dataset=dataset, config_file_list=config_file_list,
+                         config_dict=shared))
     queue = mp.get_context("spawn").SimpleQueue()
     spawn(_run_rank, nproc, args=(model, dataset, config_file_list, shared, saved, queue))
     return None if queue.empty() else queue.get()
@@ -286,8 +283,7 @@ def checkpoint_weights(path, model, dataset, config_file_list, config_dict):
     config, differ = checkpoint_config(saved, given, explicit, path)
 
     def load_weights(net, train_dataset):
-        load_state(net, checkpoint["state_dict"], path)
-        net.load_other_parameter(checkpoint.get("other_parameter"))
+        load_model(net, checkpoint, path)
         check_tokens(checkpoint, train_dataset, path)
 
     return config, load_weights, differ
@@ -371,7 +367,6 @@ def load_data_and_model(model_file):
     checkpoint = read_checkpoint(model_file)
     config = restored_config(checkpoint, model_file)
     data, _, (train_data, valid_data, test_data), model = data_and_model(config)
-    load_state(model, checkpoint["state_dict"], model_file)
-    model.load_other_parameter(checkpoint.get("other_parameter"))
+    load_model(model, checkpoint, model_file)
     check_tokens(checkpoint, data, model_file)
     return config, model, data, train_data, valid_data, test_data

@@ -12,13 +12,13 @@ import argparse
 import json
 import sys
 import warnings
-from pathlib import Path
 
 import torch
 from recbole.data.interaction import Interaction
 from recbole.utils import ModelType
 
 from recbole_elecrec.errors import command, quiet_recbole_warnings
+from recbole_elecrec.files import read_lines
 from recbole_elecrec.quick_start import load_data_and_model
 
 
@@ -74,15 +74,10 @@ class Recommender:
         return [(self.tokens[i], float(s)) for s, i in zip(top.values, top.indices.tolist())]
 
 
-def read_sequences(path):
-    """One item sequence per non-empty line of a UTF-8 text file, or one clear error."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"--input {path} is not UTF-8 text (byte {error.start})") from None
-    except OSError as error:
-        raise ValueError(f"--input {path}: {error.strerror}") from None
-    sequences = [line.split() for line in text.splitlines() if line.strip()]
+def read_input(path):
+    """``--input``: one item sequence per non-empty line of a UTF-8 text file, or one clear
+    error."""
+    sequences = [line.split() for line in read_lines(path, "--input") if line.strip()]
     if not sequences:
         raise ValueError(f"--input {path} holds no sequence")
     return sequences
@@ -116,12 +111,11 @@ def main(argv=None):
     parser.add_argument("--skip_unknown", action="store_true",
                         help="skip unknown item tokens with a warning instead of failing")
     args = parser.parse_args(argv)
-    sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from argv
     quiet_recbole_warnings()
     warnings.formatwarning = lambda message, *_args, **_kwargs: f"warning: {message}\n"
     if args.k <= 0:
         raise ValueError(f"--k must be positive, got {args.k}")
-    sequences = read_sequences(args.input) if args.input else [args.items.split()]
+    sequences = read_input(args.input) if args.input else [args.items.split()]
     recommender = Recommender.from_checkpoint(args.checkpoint)
     print("\n".join(answer(recommender, sequences, args)))
     return 0

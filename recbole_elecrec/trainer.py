@@ -16,7 +16,7 @@ from recbole.trainer import Trainer
 from recbole.utils import get_trainer as recbole_get_trainer
 from recbole.utils import get_local_time, set_color
 
-from recbole_elecrec.checkpoint import (load_state, read_checkpoint, read_training_state,
+from recbole_elecrec.checkpoint import (load_model, read_checkpoint, read_training_state,
                                         token_fingerprint)
 from recbole_elecrec.distributed import GatheringEvaluator
 from recbole_elecrec.files import atomic_path, held, remove_partials
@@ -34,8 +34,8 @@ class TrainerMixin:
       Every evaluation of a sequential model computes all three protocols from the same scores:
       ``evaluate`` returns the configured one's metrics (early stopping, test), ``by_protocol``
       holds all three and ``history_check`` the history-first check (``protocols``).
-    - Checkpoints are read through ``compat.load_checkpoint`` (``evaluate(load_best_model=True)``,
-      ``resume_checkpoint``), so a crafted file runs no code, and saved in torch's default
+    - Checkpoints are read through ``checkpoint.read_checkpoint`` (``evaluate(load_best_model=
+      True)``, ``resume_checkpoint``), so a crafted file runs no code, and saved in torch's default
       pickle protocol, which torch's weights-only unpickler reads (RecBole's protocol 4 it cannot).
     - Checkpoints are written whole or not at all (a run killed while saving keeps the previous
       one), under a name unique to the run, and never over a file the run did not write; a run
@@ -143,8 +143,7 @@ class TrainerMixin:
             raise ValueError(f"{path} was replaced since this run wrote it (by another run "
                              "given the same file?): not evaluating it as this run's model")
         checkpoint = read_checkpoint(path)
-        load_state(self.model, checkpoint["state_dict"], path)
-        self.model.load_other_parameter(checkpoint.get("other_parameter"))
+        load_model(self.model, checkpoint, path)
         self.logger.info(f"Loading model structure and parameters from {path}")
 
     def _map_reduce(self, result, num_sample):
@@ -157,8 +156,6 @@ class TrainerMixin:
         if not state_file:  # (some RecBole trainers' fit takes no callback_fn)
             extra = {"callback_fn": callback_fn} if callback_fn else {}
             return super().fit(train_data, valid_data, verbose, saved, show_progress, **extra)
-        if not self.config["single_spec"]:
-            raise ValueError("training_state works in single-process runs only (not with --nproc)")
         if not saved or not valid_data:
             raise ValueError("training_state needs validation data and a saved best model")
         state_file, start = Path(state_file), time.time()
@@ -244,8 +241,7 @@ class TrainerMixin:
         self.start_epoch = checkpoint["epoch"] + 1
         self.cur_step = checkpoint["cur_step"]
         self.best_valid_score = checkpoint["best_valid_score"]
-        load_state(self.model, checkpoint["state_dict"], source)
-        self.model.load_other_parameter(checkpoint.get("other_parameter"))
+        load_model(self.model, checkpoint, source)
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         self.logger.info(f"Checkpoint loaded. Resume training from epoch {self.start_epoch}")
 

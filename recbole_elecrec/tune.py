@@ -13,7 +13,6 @@ import csv
 import io
 import math
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -64,7 +63,6 @@ def trial(values, model, dataset, config_files, settings):
 
     from recbole_elecrec.quick_start import build
 
-    sys.argv = sys.argv[:1]  # the worker's own arguments are not settings (Config reads argv)
     _, trainer, (train_data, valid_data, _) = build(
         model, dataset, config_files, config_dict={**settings, **values})
 
@@ -123,7 +121,7 @@ def search(config, params, trials, out, algo="random", config_files=None, grace_
     out = Path(out).resolve()
     model, dataset, bigger = config["model"], config["dataset"], config["valid_metric_bigger"]
     # the command line's settings, with the data where the trials' folders can find it
-    settings = {**config.cmd_config_dict, "data_path": str(Path(config["data_path"]).parent)}
+    settings = {**config.variable_config_dict, "data_path": str(Path(config["data_path"]).parent)}
     table = TrialTable(out / TRIALS_CSV, list(params), tune.Callback)
     start = time.time()
     ray.init(address=address, num_cpus=None if address else os.cpu_count(),

@@ -75,9 +75,8 @@ def data_path(tmp_path_factory):
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
-    """Run in an empty directory (RecBole writes log/ and saved/ there) with a clean argv."""
+    """Run in an empty directory (RecBole writes log/ and saved/ there)."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", ["pytest"])
     return tmp_path
 
 

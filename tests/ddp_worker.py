@@ -1,7 +1,6 @@
 """Process bodies for the distributed tests (spawned, so they live in an importable module)."""
 
 import json
-import sys
 
 import torch
 from recbole.data.interaction import Interaction
@@ -33,7 +32,6 @@ def build_trainer(data_path, dataset, rank=None, world=None, port=None, **overri
     if rank is not None:
         settings.update(local_rank=rank, world_size=world, ip="127.0.0.1", port=port,
                         nproc=world, offset=0)
-    sys.argv = sys.argv[:1]
     return build("ELECRec", dataset, config_dict=settings)
 
 

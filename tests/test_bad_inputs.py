@@ -214,7 +214,6 @@ def made(data_path, tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        patch.setattr(sys, "argv", ["pytest"])
         _, trainer, (train, valid, _) = build("ELECRec", "tiny", config_dict=settings)
         with pytest.raises(Interrupted):
             trainer.fit(train, valid, callback_fn=stop)
@@ -298,7 +297,7 @@ def tiny_trainer(data_path, **overrides):
 
 
 def test_an_interrupted_save_keeps_the_previous_checkpoint(data_path, workdir, monkeypatch):
-    from recbole_elecrec.compat import load_checkpoint
+    from recbole_elecrec.checkpoint.allowlist import load_checkpoint
 
     trainer, train, valid = tiny_trainer(data_path)
     trainer.fit(train, valid)
@@ -318,7 +317,7 @@ def test_an_interrupted_save_keeps_the_previous_checkpoint(data_path, workdir, m
 
 
 def test_runs_sharing_a_checkpoint_dir_keep_their_own_models(data_path, workdir, monkeypatch):
-    from recbole_elecrec.compat import load_checkpoint
+    from recbole_elecrec.checkpoint.allowlist import load_checkpoint
 
     # both started in the same second, which once gave them the same file
     monkeypatch.setattr("recbole_elecrec.trainer.get_local_time", lambda: "Jan-01-2030_00-00-00")
@@ -367,7 +366,7 @@ def test_a_training_state_in_use_is_refused(data_path, workdir, capsys):
 
 
 def test_a_training_state_is_held_only_while_its_run_lives(data_path, workdir):
-    from recbole_elecrec.compat import load_checkpoint
+    from recbole_elecrec.checkpoint.allowlist import load_checkpoint
     from recbole_elecrec.files import held
 
     state = workdir / "run.state"

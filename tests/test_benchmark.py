@@ -106,7 +106,8 @@ def test_a_failing_cell_is_recorded_and_the_others_run(tmp_path):
 
 
 def test_published_numbers_sit_beside_this_runs(tmp_path):
-    from recbole_elecrec.benchmark import load_spec, markdown_table
+    from recbole_elecrec.benchmark.report import markdown_table
+    from recbole_elecrec.benchmark.spec import load_spec
 
     spec = yaml.safe_load(SMOKE.read_text())
     label = spec["models"][0].get("label", spec["models"][0]["model"])
@@ -163,7 +164,7 @@ def test_a_read_only_out_folder_is_refused_before_anything_runs(tmp_path):
 
 
 def test_best_epoch_is_the_one_recbole_kept():
-    from recbole_elecrec.benchmark import best_epoch
+    from recbole_elecrec.benchmark.runner import best_epoch
 
     history = [{"epoch": e, "valid": {"ndcg@20": v}} for e, v in enumerate([0.1, 0.3, 0.2, 0.3])]
     history.append({"epoch": 4})  # trained, not validated
@@ -180,7 +181,7 @@ def test_shipped_benchmark_files_resolve_to_valid_configs(path):
     """Each cell of the shipped files names a model that exists, with settings that pass the checks
     a run starts with and arrive as written, so a typo does not fail a GPU-hours file hours in
     (the datasets are not loaded)."""
-    from recbole_elecrec.benchmark import load_spec
+    from recbole_elecrec.benchmark.spec import load_spec
     from recbole_elecrec.config import Config
     from recbole_elecrec.config import check_settings
 
@@ -247,12 +248,13 @@ def test_a_killed_runner_stops_its_cells_and_keeps_their_state(tmp_path):
 
 
 def test_summaries_interrupted_mid_write_keep_the_previous_files(tmp_path, monkeypatch):
-    from recbole_elecrec import benchmark, files
+    from recbole_elecrec import files
+    from recbole_elecrec.benchmark import report
 
     records = [{"dataset": "toy", "label": "ELECRec", "seed": 1, "status": "ok", "epochs": 2,
                 "seconds_per_epoch": 1.0, "test": {"hit@10": 0.2}}]
-    monkeypatch.setattr(benchmark, "plot", lambda *args: None)
-    benchmark.write_summaries(records, tmp_path)
+    monkeypatch.setattr(report, "plot", lambda *args: None)
+    report.write_summaries(records, tmp_path)
     before = {p.name: p.read_text() for p in tmp_path.iterdir()}
     assert set(before) == {"results.csv", "results.md"}
 
@@ -263,7 +265,7 @@ def test_summaries_interrupted_mid_write_keep_the_previous_files(tmp_path, monke
     monkeypatch.setattr(files.Path, "write_text", killed_mid_write)
     records[0]["test"]["hit@10"] = 0.3
     with pytest.raises(KeyboardInterrupt):
-        benchmark.write_summaries(records, tmp_path)
+        report.write_summaries(records, tmp_path)
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before  # no partial file left
 
 
@@ -273,20 +275,20 @@ def test_each_running_cell_has_a_gpu_of_its_own(tmp_path, monkeypatch):
     names."""
     import queue
 
-    from recbole_elecrec import benchmark
+    from recbole_elecrec.benchmark import runner
 
-    assert benchmark.gpu_ids({}, 2) == ["0", "1"]
-    assert benchmark.gpu_ids({"CUDA_VISIBLE_DEVICES": "2,3"}, 2) == ["2", "3"]
-    assert benchmark.gpu_ids({"CUDA_VISIBLE_DEVICES": ""}, 2) == []
-    assert benchmark.cell_command({"model": "ELECRec", "dataset": "toy"}, "c.yaml", "r.json",
+    assert runner.gpu_ids({}, 2) == ["0", "1"]
+    assert runner.gpu_ids({"CUDA_VISIBLE_DEVICES": "2,3"}, 2) == ["2", "3"]
+    assert runner.gpu_ids({"CUDA_VISIBLE_DEVICES": ""}, 2) == []
+    assert runner.cell_command({"model": "ELECRec", "dataset": "toy"}, "c.yaml", "r.json",
                                   "1")[-1] == "--gpu_id=1"
 
     taken = []
-    monkeypatch.setattr(benchmark, "_run_cell", lambda cell, out, env, gpu: taken.append(gpu))
+    monkeypatch.setattr(runner, "_run_cell", lambda cell, out, env, gpu: taken.append(gpu))
     gpus = queue.Queue()
     gpus.put("1")
-    benchmark.run_cell({"settings": {}}, tmp_path, gpus=gpus)
-    benchmark.run_cell({"settings": {"gpu_id": "3"}}, tmp_path, gpus=gpus)
-    benchmark.run_cell({"settings": {}}, tmp_path)  # no GPU here
+    runner.run_cell({"settings": {}}, tmp_path, gpus=gpus)
+    runner.run_cell({"settings": {"gpu_id": "3"}}, tmp_path, gpus=gpus)
+    runner.run_cell({"settings": {}}, tmp_path)  # no GPU here
     assert taken == ["1", None, None]
     assert gpus.get_nowait() == "1"  # given back

@@ -1,6 +1,7 @@
 """run_recbole.py end to end: training, the JSON result, eval-only, and bad input."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,7 +79,6 @@ def test_load_data_and_model(elecrec_run, data_path, monkeypatch):
 
     cwd, out, _ = elecrec_run
     monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["pytest"])
     config, model, _, _, _, test = load_data_and_model(out["checkpoint"])
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     assert dict(trainer.evaluate(test, load_best_model=False)) == out["test"]
@@ -145,12 +145,11 @@ def test_malformed_atomic_file(tmp_path):
 
 
 def test_resume_continues_from_the_saved_epoch(elecrec_run, data_path, monkeypatch):
-    from recbole_elecrec.compat import load_checkpoint
+    from recbole_elecrec.checkpoint.allowlist import load_checkpoint
     from recbole_elecrec.quick_start import build
 
     cwd, out, _ = elecrec_run
     monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["pytest"])
     settings = {"data_path": str(data_path), "epochs": 2, "show_progress": False, "gpu_id": GPU_ID,
                 "load_col": {"inter": ["user_id", "item_id", "timestamp"]}}
     _, trainer, (train, valid, _) = build("ELECRec", "tiny", config_dict=settings)
@@ -192,7 +191,6 @@ def test_recommend_top_k_for_new_sequences(elecrec_run, monkeypatch):
     assert [line["items"] for line in lines] == [["1", "2", "3"], ["40", "41"]]
 
     monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["pytest"])
     recommender = Recommender.from_checkpoint(out["checkpoint"])
     for line in lines:
         top = line["recommendations"]
@@ -334,28 +332,51 @@ def test_torch_saves_failure_on_a_full_disk_is_told_as_one(tmp_path, monkeypatch
     assert list(tmp_path.iterdir()) == []
 
 
-def config_of(data_path, argv, monkeypatch, files=None, **settings):
-    from recbole_elecrec.config import Config
+def config_of(data_path, argv, files=None, **settings):
+    """The Config of a command line's ``--key=value`` settings over ``settings``."""
+    from recbole_elecrec.config import Config, settings_from_args
 
-    monkeypatch.setattr(sys, "argv", ["run_recbole.py", *argv])
     return Config("ELECRec", "tiny", config_file_list=files,
-                  config_dict=small_settings(data_path, **settings))
+                  config_dict={**small_settings(data_path, **settings),
+                               **settings_from_args(argv)})
+
+
+def test_a_config_reads_no_command_line(data_path, workdir, monkeypatch):
+    # a user's script has arguments of its own: settings come as config_dict only
+    monkeypatch.setattr(sys, "argv", ["my_script.py", "--epochs=7", "--learning_rate=x"])
+    assert config_of(data_path, [])["epochs"] != 7
+    assert config_of(data_path, ["--epochs=7"])["epochs"] == 7
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--epochs", "5"], "unrecognized argument '--epochs'"),
+    (["epochs=5"], "unrecognized argument 'epochs=5'"),
+    (["--=5"], "unrecognized argument '--=5'"),
+    (["--epochs=5", "--epochs=6"], "--epochs is given twice, as '5' and '6'"),
+])
+def test_command_line_settings_are_key_value_pairs_given_once(argv, words):
+    from recbole_elecrec.config import settings_from_args
+
+    with pytest.raises(ValueError, match=re.escape(words)):
+        settings_from_args(argv)
+    assert settings_from_args(["--note=a=b", "--epochs=5", "--epochs=5"]) == {
+        "note": "a=b", "epochs": "5"}
 
 
 def test_a_path_given_as_a_number_is_that_path(data_path, workdir, monkeypatch):
     (workdir / "settings.yaml").write_text("data_path: 7\n")
-    config = config_of(data_path, ["--checkpoint_dir=5", "--training_state=6"], monkeypatch,
+    config = config_of(data_path, ["--checkpoint_dir=5", "--training_state=6"],
                        files=["settings.yaml"])
     assert (config["checkpoint_dir"], config["training_state"]) == ("5", "6")
     assert config.file_config_dict["data_path"] == "7"
-    assert config_of(data_path, ["--training_state=None"], monkeypatch)["training_state"] is None
+    assert config_of(data_path, ["--training_state=None"])["training_state"] is None
 
 
 def test_unknown_settings_not_near_a_known_one_are_kept(data_path, workdir, monkeypatch):
     # a custom model's own settings; a YAML merge may override what it brings in
     (workdir / "custom.yaml").write_text("base: &base {my_layers: 3}\nmine:\n  <<: *base\n"
                                          "  my_layers: 4\n")
-    config = config_of(data_path, ["--my_custom_flag=1"], monkeypatch, files=["custom.yaml"],
+    config = config_of(data_path, ["--my_custom_flag=1"], files=["custom.yaml"],
                        note="x")
     assert config["my_custom_flag"] == 1 and config["mine"] == {"my_layers": 4}
     assert config["note"] == "x"

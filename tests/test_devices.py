@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from recbole_elecrec.compat import load_checkpoint
+from recbole_elecrec.checkpoint.allowlist import load_checkpoint
 
 
 @pytest.fixture

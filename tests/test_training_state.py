@@ -1,6 +1,5 @@
 """training_state: an interrupted run continues where it stopped, as if never interrupted."""
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -31,7 +30,6 @@ def stop_after(epoch):
 
 @pytest.fixture(params=["once", "twice"])
 def runs(data_path, workdir, monkeypatch, request):
-    monkeypatch.setattr(sys, "argv", ["pytest"])
     updates = request.param  # twice: the optimizer state holds two updates a step
     whole, train, valid = build_run(data_path, workdir / "whole.pth", shared_updates=updates)
     whole.fit(train, valid)

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from recbole_elecrec.files import atomic_path, check_writable_dir
+from recbole_elecrec.files import atomic_path, check_writable_dir, read_lines
 
 PAPER_DATASETS = ("Beauty", "Sports_and_Outdoors", "Toys_and_Games", "Yelp")
 SOURCE_URL = "https://raw.githubusercontent.com/YChen1993/ELECRec/main/data/{name}.txt"
@@ -73,17 +73,6 @@ def read_sequences(path):
     if not sequences:
         raise PrepareError(f"{path}: no user lines (expected 'user_id item item ...')")
     return sequences
-
-
-def read_lines(path):
-    """The lines of a UTF-8 text file (a byte-order mark dropped), or one clear error. Lines end
-    at ``\n``, ``\r\n`` or ``\r`` only: not also where str.splitlines ends them (U+0085, ...)."""
-    try:
-        return Path(path).read_text(encoding="utf-8-sig").split("\n")
-    except UnicodeDecodeError as error:
-        raise PrepareError(f"{path} is not UTF-8 text (byte {error.start})") from None
-    except OSError as error:
-        raise PrepareError(f"cannot read {path} ({error.strerror})") from None
 
 
 def write_inter(sequences, path, overwrite=False):

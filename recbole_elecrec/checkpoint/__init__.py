@@ -1,4 +1,10 @@
-"""Reading RecBole checkpoints into models, with one clear error when they do not fit."""
+"""Reading checkpoints into models, with one clear error when they do not fit.
+
+Here: RecBole checkpoints and training states (``read_checkpoint``, ``load_model``,
+``read_training_state``) and the data they were trained on (``token_fingerprint``). Beside it:
+``allowlist`` (loading a file without running what it may carry) and ``reference`` (the ELECRec
+authors' released state_dicts). What a checkpoint holds is written by the trainer.
+"""
 
 import hashlib
 import logging
@@ -6,13 +12,15 @@ from pathlib import Path
 
 from recbole.config import Config as RecBoleConfig
 
-from recbole_elecrec.compat import UnsafeCheckpoint, load_checkpoint
+from recbole_elecrec.checkpoint.allowlist import UnsafeCheckpoint, load_checkpoint
 
 
-def load_state(model, state_dict, source):
-    """``model.load_state_dict`` with one clear error when the weights do not fit."""
-    check_fit(model, state_dict, source)
-    model.load_state_dict(state_dict)
+def load_model(model, checkpoint, source):
+    """A checkpoint's weights and other parameters into ``model``, with one clear error when
+    the weights do not fit."""
+    check_fit(model, checkpoint["state_dict"], source)
+    model.load_state_dict(checkpoint["state_dict"])
+    model.load_other_parameter(checkpoint.get("other_parameter"))
 
 
 def check_fit(model, state_dict, source):

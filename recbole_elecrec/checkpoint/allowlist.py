@@ -16,8 +16,10 @@ import zipfile
 import numpy as np
 import torch
 import yaml
+from recbole.config import Config as RecBoleConfig
 from recbole.utils.enum_type import EvaluatorType, InputType, ModelType
 
+from recbole_elecrec.config import Config, SettingsLoader
 from recbole_elecrec.utils import get_model
 
 # where the model classes a Config names live
@@ -64,11 +66,6 @@ def allowed_global(name):
 
 
 def _known_globals():
-    # imported here: the config module imports the trainer, which reads checkpoints
-    from recbole.config import Config as RecBoleConfig
-
-    from recbole_elecrec.config import Config, SettingsLoader
-
     objects = [
         Config, RecBoleConfig, SettingsLoader, yaml.FullLoader,  # the Config and its YAML loader
         ModelType, InputType, EvaluatorType,  # its settings
