@@ -12,9 +12,7 @@ line of the same figures. It speaks to the test set's sampling noise, not to see
 import argparse
 import inspect
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +22,7 @@ from scipy import stats
 from recbole_elecrec.errors import command, quiet_recbole_warnings
 from recbole_elecrec.protocols import HISTORY_MASKS
 from recbole_elecrec.quick_start import load_data_and_model
-from recbole_elecrec.trainer import get_trainer
+from recbole_elecrec.trainer import evaluation_trainer
 
 
 class PerUserEvaluator:
@@ -65,22 +63,6 @@ def per_user_metrics(model_file, split="test", history_mask=None):
     trainer.eval_collector.eval_batch_collect = collect_with_users
     trainer.evaluate(loader, load_best_model=False)
     return config, dataset.id2token(uid, np.concatenate(users)), trainer.evaluator.per_user
-
-
-def evaluation_trainer(config, model):
-    """The model's trainer, for evaluating only. RecBole's constructor creates checkpoint_dir
-    and a tensorboard log folder in the working folder (which may be read-only, and is not
-    compare's to write): both go into a temporary folder, removed at once."""
-    home = os.getcwd()
-    with tempfile.TemporaryDirectory(prefix="compare-") as scratch:
-        config["checkpoint_dir"] = scratch
-        os.chdir(scratch)  # the tensorboard folder is relative to the working folder
-        try:
-            trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
-        finally:
-            os.chdir(home)
-        trainer.tensorboard.close()
-    return trainer
 
 
 def paired_test(a, b, resamples=2000, seed=0):

@@ -19,6 +19,7 @@ from recbole.utils import init_logger, init_seed, set_color
 
 from recbole_elecrec.checkpoint import (check_tokens, load_model, read_checkpoint,
                                         read_training_state, saved_config, token_fingerprint)
+from recbole_elecrec.checkpoint.reference import convert_reference_state, read_reference_state
 from recbole_elecrec.config import Config, model_defaults
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
 from recbole_elecrec.data.download import ensure_dataset
@@ -28,8 +29,7 @@ from recbole_elecrec.errors import quiet_recbole_warnings
 from recbole_elecrec.files import check_writable_dir
 from recbole_elecrec.model import SASRecPlus
 from recbole_elecrec.protocols import history_first_warning
-from recbole_elecrec.checkpoint.reference import convert_reference_state, read_reference_state
-from recbole_elecrec.trainer import get_trainer
+from recbole_elecrec.trainer import evaluation_trainer, get_trainer
 from recbole_elecrec.utils import get_model, uses_history_dataset
 
 
@@ -68,8 +68,9 @@ def build(model=None, dataset=None, config_file_list=None, config_dict=None, loa
     return build_from_config(config, load_weights)
 
 
-def build_from_config(config, load_weights=None):
-    """``build`` for a settled ``config``."""
+def build_from_config(config, load_weights=None, evaluate_only=False):
+    """``build`` for a settled ``config``; ``evaluate_only``: a trainer that creates no
+    checkpoint or tensorboard folder (``evaluation_trainer``)."""
     quiet_recbole_warnings()  # as the command line does, for calls from Python too
     if not config["single_spec"]:
         init_process_group(config)
@@ -87,7 +88,8 @@ def build_from_config(config, load_weights=None):
     if getattr(data, "order_note", None):  # once, now that the run's log exists
         logger.info(data.order_note)
     logger.info(model)
-    trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    trainer = (evaluation_trainer(config, model) if evaluate_only
+               else get_trainer(config["MODEL_TYPE"], config["model"])(config, model))
     return config, trainer, (train_data, valid_data, test_data)
 
 
@@ -235,7 +237,8 @@ def evaluate_checkpoint(path, model=None, dataset=None, config_file_list=None,
     settings = (model, dataset, config_file_list, config_dict)
     config, load_weights, differ = (reference_weights(path, *settings) if reference
                                     else checkpoint_weights(path, *settings))
-    config, trainer, (train_data, valid_data, test_data) = build_from_config(config, load_weights)
+    config, trainer, (train_data, valid_data, test_data) = build_from_config(
+        config, load_weights, evaluate_only=True)
     log_given_settings(path, differ)
     if save_as:
         trainer.token_fingerprint = token_fingerprint(train_data._dataset)

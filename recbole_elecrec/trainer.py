@@ -4,6 +4,7 @@ import copy
 import os
 import random
 import secrets
+import tempfile
 import time
 from pathlib import Path
 
@@ -352,3 +353,20 @@ def get_trainer(model_type, model_name):
         return ELECRecTrainer
     base = recbole_get_trainer(model_type, model_name)
     return type(base.__name__, (TrainerMixin, base), {})
+
+
+def evaluation_trainer(config, model):
+    """The model's trainer, for evaluating only. RecBole's constructor creates checkpoint_dir
+    and a tensorboard log folder in the working folder (which may be read-only, and is not an
+    evaluation's to write): both go into a temporary folder, removed at once."""
+    home, checkpoint_dir = os.getcwd(), config["checkpoint_dir"]
+    with tempfile.TemporaryDirectory(prefix="evaluate-") as scratch:
+        config["checkpoint_dir"] = scratch
+        os.chdir(scratch)  # the tensorboard folder is relative to the working folder
+        try:
+            trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+        finally:
+            os.chdir(home)
+            config["checkpoint_dir"] = checkpoint_dir
+        trainer.tensorboard.close()
+    return trainer

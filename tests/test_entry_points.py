@@ -79,6 +79,8 @@ def test_eval_only_evaluates_with_the_checkpoints_settings(own_data_run, workdir
     elsewhere.mkdir()
     os.chdir(elsewhere)  # the relative data_path it was trained with is saved resolved
     result = evaluate_checkpoint(best)
+    assert [path.name for path in elsewhere.iterdir()] == ["log"]  # no saved/, log_tensorboard/
+    assert result["config"]["checkpoint_dir"] == load_data_and_model(best)[0]["checkpoint_dir"]
     assert (result["config"]["history_mask"], result["config"]["seq_alignment"]) == (
         "exclude", "recbole")
     # the scores the checkpoint's own settings give, loaded as compare and probe load it
