@@ -144,42 +144,48 @@ class TooManyValues(yaml.YAMLError):
     """A YAML document whose aliases expand it past MAX_YAML_VALUES values."""
 
 
-class DuplicateKey(yaml.YAMLError):
-    """A YAML mapping that gives a key twice (PyYAML silently keeps the last)."""
+class BadNode(yaml.YAMLError):
+    """A YAML node no settings file may hold: a key given twice in a mapping (PyYAML silently
+    keeps the last), or a Python tag (``!!python/tuple``: settings are plain values)."""
+
+PYTHON_TAG = "tag:yaml.org,2002:python/"
 
 
 class SettingsLoader(yaml.FullLoader):
     """RecBole's YAML loader, refusing a document whose aliases expand it past MAX_YAML_VALUES
     values (a small "billion laughs" file grows, once RecBole logs or copies the settings, into
-    more memory than there is) or that gives a key twice."""
+    more memory than there is), that gives a key twice or that holds a Python tag."""
 
     def compose_document(self):
         node = super().compose_document()
         if expanded_size(node, {}) > MAX_YAML_VALUES:
             raise TooManyValues(f"its aliases expand it past {MAX_YAML_VALUES} values")
-        check_unique_keys(node, set())
+        check_nodes(node, set())
         return node
 
 
-def check_unique_keys(node, checked):
-    """Raise DuplicateKey for a key given twice in a mapping of ``node`` (a key a ``<<`` merge
-    brings in may be overridden: that is what merging is for)."""
+def check_nodes(node, checked):
+    """Raise BadNode for a key given twice in a mapping of ``node`` (a key a ``<<`` merge
+    brings in may be overridden: that is what merging is for) or a Python tag in it."""
     if id(node) in checked:
         return
     checked.add(id(node))
+    if node.tag.startswith(PYTHON_TAG):
+        raise BadNode(f"line {node.start_mark.line + 1} has the tag "
+                      f"!!python/{node.tag[len(PYTHON_TAG):]}: settings are plain YAML values")
     if isinstance(node, yaml.MappingNode):
         lines = {}
         for key, _ in node.value:
             if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
                 line = lines.setdefault((key.tag, key.value), key.start_mark.line + 1)
                 if line != key.start_mark.line + 1:
-                    raise DuplicateKey(f"key '{key.value}' is given twice, at lines {line} and "
+                    raise BadNode(f"key '{key.value}' is given twice, at lines {line} and "
                                        f"{key.start_mark.line + 1}")
         children = [child for pair in node.value for child in pair]
     else:
         children = node.value if isinstance(node, yaml.SequenceNode) else []
     for child in children:
-        check_unique_keys(child, checked)
+        check_nodes(child, checked)
 
 
 def expanded_size(node, sizes):
@@ -206,7 +212,7 @@ def read_settings(file, loader, setting):
         raise ValueError(f"{setting}: {file} is not UTF-8 text") from None
     except TooManyValues as error:
         raise ValueError(f"{setting}: {file} is refused: {error}") from None
-    except DuplicateKey as error:
+    except BadNode as error:
         raise ValueError(f"{setting}: {file}: {error}") from None
     except yaml.YAMLError as error:
         raise ValueError(f"{setting}: {file} is not valid YAML ({yaml_problem(error)})") \

@@ -29,6 +29,7 @@ SPECS = {  # benchmark files, data_NAME.yaml
     "published_list": "datasets: [toy]\npublished: [1]\n" + BENCHMARK,
     "syntax": "datasets: [toy\n" + BENCHMARK,
     "key_twice": "datasets: [toy]\ndatasets: [other]\n" + BENCHMARK,
+    "python_tag": "datasets: [toy]\nsettings: {topk: !!python/tuple [5, 10]}\n" + BENCHMARK,
     "list": "- datasets\n",
     "ok": "datasets: [toy]\n" + BENCHMARK,
 }
@@ -99,6 +100,8 @@ CASES = [
      ["data_syntax.yaml is not valid YAML", "line 2"]),
     ("data-benchmark-key-twice", "benchmark", spec("key_twice"),
      ["data_key_twice.yaml", "key 'datasets' is given twice"]),
+    ("data-benchmark-python-tag", "benchmark", spec("python_tag"),
+     ["data_python_tag.yaml", "line 2", "!!python/tuple", "plain YAML values"]),
     ("data-benchmark-not-a-mapping", "benchmark", spec("list"),
      ["data_list.yaml holds no 'key: value' settings"]),
     ("data-benchmark-spec-directory", "benchmark", ["data_folder"],

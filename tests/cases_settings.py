@@ -14,6 +14,8 @@ CASES = [
      ["config_files", "settings_duplicate.yaml", "key 'epochs' is given twice", "lines 1 and 3"]),
     ("settings-duplicate-nested-key", "run", ["--config_files=settings_duplicate_nested.yaml"],
      ["settings_duplicate_nested.yaml", "key 'order' is given twice", "lines 2 and 4"]),
+    ("settings-python-tag", "run", ["--config_files=settings_python_tag.yaml"],
+     ["settings_python_tag.yaml", "line 1 has the tag !!python/complex"]),
     # ranges
     ("settings-stopping-step", "run", ["--stopping_step=-5"], ["stopping_step must be >= 0"]),
     ("settings-eval-step", "run", ["--eval_step=0"], ["eval_step must be positive"]),
@@ -81,6 +83,7 @@ def lay_out(cwd):
         "settings_duplicate.yaml": "epochs: 1\nseed: 3\nepochs: 2\n",
         "settings_path.yaml": "checkpoint_dir: yes\n",
         "settings_duplicate_nested.yaml": "eval_args:\n  order: TO\n  mode: full\n  order: RO\n",
+        "settings_python_tag.yaml": "seed: !!python/complex 1+2j\n",
         # the values of a choice may hold spaces (line 1); a line without them is an error
         "settings_no_values.hyper": "sample_ratio choice [0.3, 0.6]\nlearning_rate choice\n",
         "settings_bad_list.hyper": "learning_rate choice [0.1, oops]\n",
