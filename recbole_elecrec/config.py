@@ -148,6 +148,7 @@ class BadNode(yaml.YAMLError):
     """A YAML node no settings file may hold: a key given twice in a mapping (PyYAML silently
     keeps the last), or a Python tag (``!!python/tuple``: settings are plain values)."""
 
+
 PYTHON_TAG = "tag:yaml.org,2002:python/"
 
 
@@ -180,7 +181,7 @@ def check_nodes(node, checked):
                 line = lines.setdefault((key.tag, key.value), key.start_mark.line + 1)
                 if line != key.start_mark.line + 1:
                     raise BadNode(f"key '{key.value}' is given twice, at lines {line} and "
-                                       f"{key.start_mark.line + 1}")
+                                  f"{key.start_mark.line + 1}")
         children = [child for pair in node.value for child in pair]
     else:
         children = node.value if isinstance(node, yaml.SequenceNode) else []
