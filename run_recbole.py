@@ -7,7 +7,7 @@
 
 import sys
 
-from recbole_elecrec.cli import main
+from recbole_elecrec.errors import run_script
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script("recbole_elecrec.cli"))

@@ -2,8 +2,8 @@
 
 import sys
 
-from recbole_elecrec.cli import main
+from recbole_elecrec.errors import run_script
 
 if __name__ == "__main__":
     sys.argv[0] = "python -m recbole_elecrec"  # argparse's usage line
-    sys.exit(main())
+    sys.exit(run_script("recbole_elecrec.cli"))

@@ -10,9 +10,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from recbole_elecrec.config import settings_from_args
 from recbole_elecrec.errors import command, quiet_recbole_warnings
-from recbole_elecrec.files import check_writable_file, write_text_atomic
+from recbole_elecrec.files import check_replaceable, write_text_atomic
 from recbole_elecrec.quick_start import evaluate_checkpoint, run
 
 
@@ -62,7 +64,7 @@ def save_result(result, result_file=None):
     """
     beside_log = Path(result["log_file"]).with_suffix(".json")
     paths = [Path(result_file), beside_log] if result_file else [beside_log]
-    text = json.dumps(result, indent=1, default=str)  # str() for the Config's enums and devices
+    text = json.dumps(result, indent=1, default=json_value)
     written, failed = [], []
     for path in paths:
         try:
@@ -83,6 +85,14 @@ def save_result(result, result_file=None):
     return {**summary, "result_file": str(written[0]) if written else None}, problem
 
 
+def json_value(value):
+    """What JSON cannot hold as it is: a numpy number (RecBole's GAUC is a float32) as the number,
+    anything else (the Config's enums and devices) as its text."""
+    if isinstance(value, np.floating):
+        return float(str(value))  # its shortest decimal: 0.5583, not float32's 0.55830001831...
+    return value.item() if isinstance(value, np.generic) else str(value)
+
+
 def write_temporary(text):
     """A new file in the system's temporary folder holding ``text``."""
     descriptor, path = tempfile.mkstemp(prefix="recbole_elecrec_result_", suffix=".json")
@@ -99,9 +109,11 @@ RESULT_KEYS = frozenset({"model", "dataset", "best_valid", "test", "checkpoint",
 def check_result_file(path):
     """``--result_file``: a new file, or a result this command wrote, which it may replace; any
     other file (a dataset, a checkpoint) is refused before training."""
-    check_writable_file(path, "result_file")
-    if not Path(path).exists():
-        return
+    check_replaceable(path, "result_file", is_result, "a result this command wrote")
+
+
+def is_result(path):
+    """Whether ``path`` holds a result this command wrote."""
     result = None
     try:
         with open(path, encoding="utf-8") as file:
@@ -110,9 +122,7 @@ def check_result_file(path):
                 result = json.load(file)
     except (OSError, UnicodeDecodeError, ValueError):
         pass
-    if not (isinstance(result, dict) and RESULT_KEYS <= result.keys()):
-        raise ValueError(f"result_file: {path} exists and is not a result this command wrote: "
-                         "not replacing it")
+    return isinstance(result, dict) and RESULT_KEYS <= result.keys()
 
 
 def check_source_option(settings):
@@ -145,7 +155,7 @@ def main(argv=None):
                      nproc=args.nproc, world_size=args.world_size, ip=args.ip, port=args.port,
                      group_offset=args.group_offset)
     summary, problem = save_result(result, args.result_file)
-    print(json.dumps(summary))
+    print(json.dumps(summary, default=json_value))
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

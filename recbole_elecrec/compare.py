@@ -46,23 +46,31 @@ class PerUserEvaluator:
 
 def per_user_metrics(model_file, split="test", history_mask=None):
     """Evaluate ``model_file`` on ``split`` under ``history_mask`` (default: its saved one);
-    returns (config, user tokens, {metric: per-user array})."""
+    returns (config, user tokens, {metric: per-user array}, the (user, item) tokens of the
+    split's held-out interactions, sorted)."""
     config, model, dataset, _, valid_data, test_data = load_data_and_model(model_file)
     if history_mask:
         config["history_mask"] = history_mask
     loader = test_data if split == "test" else valid_data
     trainer = evaluation_trainer(config, model)
     trainer.evaluator = PerUserEvaluator(trainer.evaluator)
-    # each batch's users as the collector stacks their rows, in the same evaluation pass
-    uid, users, collect = config["USER_ID_FIELD"], [], trainer.eval_collector.eval_batch_collect
+    # each batch's users as the collector stacks their rows, and the items each is tested on,
+    # in the same evaluation pass
+    uid, iid = config["USER_ID_FIELD"], config["ITEM_ID_FIELD"]
+    users, held_out, collect = [], [], trainer.eval_collector.eval_batch_collect
 
     def collect_with_users(scores, interaction, positive_u, positive_i):
-        users.append(interaction[uid].cpu().numpy())
+        batch = interaction[uid].cpu().numpy()
+        users.append(batch)
+        held_out.append((batch[positive_u.cpu().numpy()], positive_i.cpu().numpy()))
         collect(scores, interaction, positive_u, positive_i)
 
     trainer.eval_collector.eval_batch_collect = collect_with_users
     trainer.evaluate(loader, load_best_model=False)
-    return config, dataset.id2token(uid, np.concatenate(users)), trainer.evaluator.per_user
+    tested = sorted(zip(dataset.id2token(uid, np.concatenate([u for u, _ in held_out])),
+                        dataset.id2token(iid, np.concatenate([i for _, i in held_out]))))
+    return (config, dataset.id2token(uid, np.concatenate(users)), trainer.evaluator.per_user,
+            tested)
 
 
 def paired_test(a, b, resamples=2000, seed=0):
@@ -83,16 +91,23 @@ def paired_test(a, b, resamples=2000, seed=0):
 
 
 def compare(file_a, file_b, split="test", resamples=2000, history_mask=None):
-    """Per-metric paired comparison of two checkpoints on the users they share (all of them;
-    anything else is refused), both under ``history_mask`` (default: each its saved one)."""
+    """Per-metric paired comparison of two checkpoints evaluated on the same users and the same
+    held-out items (data files of one name may differ, and models of other types split the data
+    otherwise: anything else is refused), both under ``history_mask`` (default: each its saved
+    one)."""
+    if resamples < 1:
+        raise ValueError(f"--resamples must be at least 1, got {resamples}")
     for path in (file_a, file_b):
         if not Path(path).is_file():
             raise FileNotFoundError(f"checkpoint not found: {path}")
-    config_a, users_a, metrics_a = per_user_metrics(file_a, split, history_mask)
-    config_b, users_b, metrics_b = per_user_metrics(file_b, split, history_mask)
-    if config_a["dataset"] != config_b["dataset"] or sorted(users_a) != sorted(users_b):
+    config_a, users_a, metrics_a, tested_a = per_user_metrics(file_a, split, history_mask)
+    config_b, users_b, metrics_b, tested_b = per_user_metrics(file_b, split, history_mask)
+    if sorted(users_a) != sorted(users_b) or tested_a != tested_b:
+        differ = len(set(tested_a) ^ set(tested_b))
         raise ValueError(f"{file_a} ({config_a['dataset']}) and {file_b} ({config_b['dataset']}) "
-                         f"were not evaluated on the same {split} users")
+                         f"were not evaluated on the same {split} users and {split} items "
+                         f"({differ} of {len(tested_a) + len(tested_b)} (user, item) pairs are "
+                         "one model's only): a paired test needs both")
     order = {user: i for i, user in enumerate(users_b)}
     align = np.array([order[user] for user in users_a])
     shared = [m for m in metrics_a if m in metrics_b]

@@ -2,6 +2,7 @@
 
 import ast
 import difflib
+import glob
 import functools
 import math
 import numbers
@@ -9,13 +10,16 @@ import os
 from pathlib import Path
 
 import recbole
+import scipy.sparse
+import torch
 import yaml
 from recbole.config import Config as RecBoleConfig
-from recbole.evaluator.register import metrics_dict
-from recbole.utils import ModelType
+from recbole.evaluator.register import metric_types, metrics_dict
+from recbole.utils import EvaluatorType, ModelType
 
 from recbole_elecrec.distributed import process_device
 from recbole_elecrec.files import check_not_held, check_writable_dir, check_writable_file
+from recbole_elecrec.memory import check_memory
 from recbole_elecrec.model import SASRecPlus, backbones
 from recbole_elecrec.protocols import HISTORY_MASKS
 from recbole_elecrec.utils import get_model
@@ -43,6 +47,19 @@ class Config(RecBoleConfig):
     def _build_yaml_loader(self):
         super()._build_yaml_loader()  # adds RecBole's float syntax to yaml.FullLoader
         return SettingsLoader
+
+    def compatibility_settings(self):
+        # RecBole's own: its metrics and data code read numpy's old aliases (np.float, ...), which
+        # it installs at every Config() from np.float_ and np.complex_, both gone in numpy 2. The
+        # same aliases from names numpy 1 and 2 share, where numpy has none (numpy 2's np.bool
+        # and np.long are these types already)
+        import numpy as np
+
+        aliases = {"bool": np.bool_, "int": np.int_, "float": np.float64, "complex": np.complex128,
+                   "object": np.object_, "str": np.str_, "long": np.int_, "unicode": np.str_}
+        for name, value in aliases.items():
+            if name not in vars(np):
+                setattr(np, name, value)
 
     def _load_config_files(self, file_list):
         settings = {}
@@ -80,6 +97,7 @@ class Config(RecBoleConfig):
             model = get_model(model)
         if dataset is None and "dataset" not in self.external_config_dict:
             raise ValueError("no dataset given: pass --dataset=NAME")
+        check_dataset_name(dataset if dataset is not None else self.external_config_dict["dataset"])
         return super()._get_model_and_dataset(model, dataset)
 
     def _load_internal_config_dict(self, model, model_class, dataset):
@@ -98,7 +116,8 @@ class Config(RecBoleConfig):
             if path.is_file():
                 config_dict = self._update_internal_config_dict(path) or {}
                 if path.parent.name == "dataset":
-                    self.parameters["Dataset"] += [
+                    # a new list: RecBole's is shared by every Config of the process
+                    self.parameters["Dataset"] = self.parameters["Dataset"] + [
                         key for key in config_dict if key not in self.parameters["Dataset"]
                     ]
         if backbone_file and backbones.layout(backbone) == "prefix":
@@ -287,12 +306,31 @@ def check_types(given, defaults):
 
 
 def check_metrics(final):
-    """``metrics`` must name RecBole metrics and ``topk`` hold positive integers."""
+    """``metrics`` must name RecBole metrics of one kind (RecBole evaluates either rankings or
+    labelled scores) and ``topk`` hold positive integers."""
     metrics = final["metrics"]
-    for metric in [metrics] if isinstance(metrics, str) else metrics or []:
+    metrics = [metrics] if isinstance(metrics, str) else metrics or []
+    for metric in metrics:
         if str(metric).lower() not in metrics_dict:
             raise ValueError(f"metrics: unknown metric '{metric}' (RecBole's: "
                              f"{', '.join(sorted(metrics_dict))})")
+    if not metrics:
+        raise ValueError("metrics is empty: name at least one, e.g. --metrics=\"['Hit', 'NDCG']\"")
+    value = [m for m in metrics if metric_types[str(m).lower()] == EvaluatorType.VALUE]
+    if value and len(value) < len(metrics):
+        ranking = [m for m in metrics if m not in value]
+        raise ValueError(f"metrics: value metrics ({', '.join(value)}) and ranking metrics "
+                         f"({', '.join(ranking)}) cannot be evaluated together: choose one kind")
+    if value and "full" in eval_modes(final["eval_args"]):
+        raise ValueError(f"metrics: {', '.join(value)} score labelled interactions, which a full "
+                         "ranking has none of: use ranking metrics (Hit, NDCG, GAUC, ...) or "
+                         "eval_args mode 'labeled' (context-aware models such as FM)")
+
+
+def eval_modes(eval_args):
+    """The modes ``eval_args`` evaluates validation and test in, as RecBole completes them."""
+    mode = eval_args.get("mode", "full") if isinstance(eval_args, dict) else "full"
+    return (set(mode.values()) or {"full"}) if isinstance(mode, dict) else {mode}
     topk = final["topk"]
     for k in [topk] if not isinstance(topk, list) else topk:
         if not is_integer(k) or k <= 0:
@@ -355,7 +393,7 @@ RANGES = [
     (("stopping_step", "worker", "gen_warmup_epochs", "softmax_chunk_rows",
       "length_bucket_rows"), True, lambda value: value >= 0, ">= 0"),
     (("seed",), True, lambda value: True, "any integer"),
-    (("learning_rate", "layer_norm_eps", "temperature",
+    (("learning_rate", "layer_norm_eps", "temperature", "ddp_join_timeout",
       *(f"{net}initializer_range" for net in NETWORKS)), False, lambda value: value > 0,
      "positive"),
     (("weight_decay", "gen_loss_weight", "dis_loss_weight"), False, lambda value: value >= 0,
@@ -385,6 +423,9 @@ def check_paths(config):
     for key, value in config.final_config_dict.items():
         if is_path_setting(key) and not (value is None or isinstance(value, (str, os.PathLike))):
             raise ValueError(f"{key} must be a path, got '{value}'")
+    if not str(config["checkpoint_dir"] or "").strip():
+        raise ValueError("checkpoint_dir is empty: name the folder checkpoints are saved in "
+                         "(default: saved)")
     check_writable_dir(config["checkpoint_dir"], "checkpoint_dir")
     state = config["training_state"]
     if state:
@@ -395,9 +436,93 @@ def check_paths(config):
         check_not_held(state, "training_state")
 
 
+# RecBole's own pickles of a dataset and of its split loaders: it unpickles them when they exist,
+# and an unpickled file can run any code, so this package neither writes nor reads them
+PICKLE_SETTINGS = ("save_dataset", "dataset_save_path", "save_dataloaders",
+                   "dataloaders_save_path")
+
+
+def check_no_pickles(config):
+    """Refuse the settings that make RecBole write or read its dataset and loader pickles, and
+    a ``checkpoint_dir`` holding one: RecBole reads ``<dataset>-<DatasetClass>.pth`` and
+    ``<dataset>-for-<model>-dataloader.pth`` there whenever they exist (a folder received from
+    someone else)."""
+    for key in PICKLE_SETTINGS:
+        if config[key]:
+            raise ValueError(f"{key} is not supported: RecBole keeps datasets and loaders as "
+                             "pickles, and reading one back can run any code it holds (the data "
+                             "loads from its atomic files instead)")
+    if not isinstance(config["checkpoint_dir"], (str, os.PathLike)):
+        return  # not a path: check_paths says so
+    folder, dataset = Path(config["checkpoint_dir"]), glob.escape(config["dataset"])
+    found = sorted([*folder.glob(f"{dataset}-*Dataset.pth"),
+                    *folder.glob(f"{dataset}-for-*-dataloader.pth")])
+    if found:
+        raise ValueError(f"{found[0]} is a pickle RecBole would load (loading one can run any "
+                         "code it holds): remove it or set another checkpoint_dir")
+
+
+def check_dataset_name(dataset):
+    """A dataset is named, not a path: RecBole reads ``<data_path>/<name>/<name>.inter`` and
+    this package ``properties/dataset/<name>.yaml``."""
+    if (not isinstance(dataset, str) or dataset in ("", ".", "..")
+            or any(c in dataset for c in "/\\\0")):
+        raise ValueError(f"dataset must be a name (a folder of data_path), not a path: "
+                         f"'{dataset}'; set data_path to the folder that holds it")
+
+
+def check_saved_settings(config):
+    """The checks a config read from a file gets (a run replaces the paths it writes to by its
+    own)."""
+    check_dataset_name(config["dataset"])
+    check_ranges(config)
+    check_no_pickles(config)
+
+
+# (key, allowed values): settings RecBole looks up in a table of its own, failing with the bare
+# name (a KeyError) once the model is built; a key the model lacks is not checked
+CHOICES = [
+    # RecBole's FeedForward (SASRec, BERT4Rec, ... and this package's networks)
+    ("hidden_act", ("gelu", "relu", "swish", "tanh", "sigmoid")),
+]
+
+
+def check_choices(config):
+    for key, allowed in CHOICES:
+        if config[key] is not None and config[key] not in allowed:
+            raise ValueError(f"{key} must be one of {list(allowed)}, got '{config[key]}'")
+
+
+def check_encoding(encoding):
+    """``encoding`` (of the dataset's atomic files; None: the locale's) must name a text codec
+    Python has."""
+    if encoding is None:
+        return
+    try:
+        "".encode(encoding)  # LookupError for an unknown codec and for one of bytes (hex)
+    except (LookupError, TypeError):
+        raise ValueError(f"encoding must name a text encoding such as utf-8 or latin-1, got "
+                         f"'{encoding}'") from None
+
+
+# RecBole 1.2.1 models that build their graph with scipy's dok_matrix._update, which scipy 1.13
+# removed (tests/test_settings_rules.py keeps this list equal to those RecBole's sources call it in)
+DOK_UPDATE_MODELS = frozenset({"LightGCN", "NGCF", "NCL", "SpectralCF", "GCMC", "KGIN", "MCCLK"})
+
+
+def check_runnable(model):
+    """Refuse a RecBole model that cannot run with the libraries installed, before its data is
+    loaded rather than once its constructor fails."""
+    if model in DOK_UPDATE_MODELS and not hasattr(scipy.sparse.dok_matrix, "_update"):
+        raise ValueError(f"model {model} cannot run with scipy {scipy.__version__}: RecBole "
+                         "1.2.1 builds its graph with dok_matrix._update, which scipy 1.13 "
+                         "removed (pip install 'scipy<1.13' to run it)")
+
+
 def check_settings(config):
     """Refuse bad settings while nothing is loaded or written yet."""
     check_ranges(config)
+    check_no_pickles(config)
     allowed = metric_names(config)
     if str(config["valid_metric"]).lower() not in allowed:
         raise ValueError(f"valid_metric must be one of {allowed} (from metrics and topk), got "
@@ -406,10 +531,38 @@ def check_settings(config):
         raise ValueError(
             f"history_mask must be one of {list(HISTORY_MASKS)}, got '{config['history_mask']}'"
         )
+    check_choices(config)
+    check_encoding(config["encoding"])
+    check_runnable(config["model"])
     check = getattr(config.model_class, "check_config", None)
     if check is not None:
         check(config)
     check_paths(config)
+
+
+def check_data_fits(config, dataset):
+    """The settings only the loaded data can refuse, refused before it is split or a model
+    built: item lists larger than the memory, a top-k list longer than the items there are,
+    and a model or evaluation that reads labels (context-aware models such as FM, eval_args mode
+    'labeled') on data without them."""
+    if config["MODEL_TYPE"] == ModelType.SEQUENTIAL:  # RecBole's item lists, on the CPU
+        length = config["MAX_ITEM_LIST_LENGTH"]
+        check_memory(8 * length * dataset.inter_num, torch.device("cpu"),
+                     "its item lists (up to one row of that many ids per interaction)",
+                     f"MAX_ITEM_LIST_LENGTH {length} ({dataset.inter_num} interactions)")
+    items = dataset.item_num - 1  # the padding id 0 is no item
+    if max(config["topk"]) > items:
+        raise ValueError(f"topk {max(config['topk'])} is more than the {items} items of "
+                         f"{config['dataset']}: a top-k list holds each item at most once")
+    sampled = (config["train_neg_sample_args"] or {}).get("distribution") not in (None, "none")
+    reads_labels = ("labeled" in eval_modes(config["eval_args"]) or (
+        config["MODEL_TYPE"] in (ModelType.CONTEXT, ModelType.DECISIONTREE) and not sampled))
+    if reads_labels and config["LABEL_FIELD"] not in dataset.field2type:
+        raise ValueError(
+            f"model {config['model']} reads a label per interaction (LABEL_FIELD "
+            f"'{config['LABEL_FIELD']}') and {config['dataset']} has none: add that column to "
+            "its .inter file, or set threshold to derive it from a rating column (e.g. "
+            "--threshold=\"{'rating': 4}\")")
 
 
 def model_property_files(model_class):

@@ -4,6 +4,7 @@ RecBole 1.2.1 hard-codes nccl with one GPU per process, and averages per-rank me
 batch counts (and counts the users that DistributedSampler repeats to even out the shards).
 """
 
+import datetime
 import logging
 import sys
 
@@ -38,12 +39,34 @@ def init_process_group(config):
     device = config["device"]
     if device.type == "cuda":
         torch.cuda.set_device(device)
+    rank = config["local_rank"] + config["offset"]
     dist.init_process_group(
         backend=config["ddp_backend"] or ("nccl" if device.type == "cuda" else "gloo"),
-        rank=config["local_rank"] + config["offset"],
+        rank=rank,
         world_size=config["world_size"],
-        init_method=f"tcp://{config['ip']}:{config['port']}",
+        store=join(config, rank),
     )
+
+
+def join(config, rank):
+    """The store every process of the run meets at (rank 0 serves it at ip:port), once all
+    ``world_size`` have joined. Waits ``ddp_join_timeout`` seconds at most (torch's default is
+    half an hour), saying first what for where some processes are another node's to start."""
+    world, timeout = config["world_size"], config["ddp_join_timeout"]
+    address = f"{config['ip']}:{config['port']}"
+    others = world - config["nproc"]
+    if rank == 0 and others > 0:
+        print(f"waiting up to {timeout:g} s for {others} more process{'es' * (others > 1)}, of "
+              f"other nodes, to join at {address} (world_size {world}; start each node's run "
+              "with --group_offset = the processes of the nodes before it)", file=sys.stderr,
+              flush=True)
+    try:
+        return dist.TCPStore(config["ip"], int(config["port"]), world, is_master=rank == 0,
+                             timeout=datetime.timedelta(seconds=timeout))
+    except dist.DistError as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"world_size {world}: not every process joined at {address} within "
+                         f"ddp_join_timeout ({timeout:g} s): {reason}") from None
 
 
 def spawn(fn, nprocs, args=()):

@@ -2,6 +2,8 @@
 the warnings of RecBole's that no command prints."""
 
 import functools
+import importlib
+import re
 import sys
 import warnings
 
@@ -30,14 +32,59 @@ def command(main):
         except INPUT_ERRORS as error:
             print(f"error: {error_message(error)}", file=sys.stderr)
             return 2
+        except (MemoryError, RuntimeError) as error:
+            if not out_of_memory(error):
+                raise
+            print(f"error: out of memory ({out_of_memory(error)}): lower the settings that size "
+                  "the model or its data (hidden sizes, MAX_ITEM_LIST_LENGTH, batch sizes)",
+                  file=sys.stderr)
+            return 2
         except KeyboardInterrupt:
-            print("interrupted (a run with --training_state continues from its last validated "
-                  "epoch when started again)", file=sys.stderr)
-            return 130
+            return interrupted()
     return wrapped
+
+
+def out_of_memory(error):
+    """What a failed allocation says it asked for (torch's CPU and GPU allocators; a
+    MemoryError), or None for any other error."""
+    text = " ".join(str(error).split())
+    asked = re.search(r"tried to allocate (\d+) bytes", text)
+    if asked:
+        return f"{int(asked.group(1)) / 2 ** 30:.1f} GiB asked for"
+    asked = re.search(r"Tried to allocate ([\d.]+ [KMGT]?i?B)", text)
+    if asked:
+        return f"{asked.group(1)} asked for"
+    return "MemoryError" if isinstance(error, MemoryError) else None
+
+
+def interrupted():
+    """Ctrl-C's one line; the shell's status for SIGINT."""
+    print("interrupted (a run with --training_state continues from its last validated epoch "
+          "when started again)", file=sys.stderr)
+    return 130
+
+
+def run_script(module):
+    """The exit status of ``module``'s command (its ``main``), imported here: a Ctrl-C while
+    torch and RecBole load, the first seconds of every command, ends in the same one line as
+    one later rather than in an import's traceback."""
+    try:
+        main = importlib.import_module(module).main
+    except KeyboardInterrupt:
+        return interrupted()
+    return main()
+
+
+def diverged(what):
+    """The error of a training run whose numbers overflowed (``what`` says which), naming the
+    setting that makes them so."""
+    return ValueError(f"training diverged: {what}: lower learning_rate")
 
 
 def quiet_recbole_warnings():
     """RecBole 1.2.1 calls APIs that current torch and pandas deprecate, once per epoch or column."""
     warnings.filterwarnings("ignore", message=r".*torch\.cuda\.amp\.GradScaler", category=FutureWarning)
     warnings.filterwarnings("ignore", message=r".*chained assignment", category=FutureWarning)
+    # pandas 3's arrays are read-only; RecBole makes tensors of them that nothing writes to
+    warnings.filterwarnings("ignore", message="The given NumPy array is not writable",
+                            category=UserWarning)

@@ -9,6 +9,7 @@ import re
 import secrets
 import shutil
 import socket
+import stat
 import tempfile
 from pathlib import Path
 
@@ -118,6 +119,25 @@ def check_writable_file(path, setting):
     check_writable_dir(Path(path).parent, setting)
 
 
+def check_replaceable(path, setting, is_own, what):
+    """``path``: a new file, or one of this package's own (``is_own(path)``: ``what``), which
+    it may replace; anything else there, such as the user's file of the same name or a link to
+    one, is refused before anything is written."""
+    check_writable_file(path, setting)
+    if Path(path).exists() and not is_own(Path(path)):
+        raise ValueError(f"{setting}: {path} exists and is not {what}: not replacing it")
+
+
+def first_line(path, size=4096):
+    """The first line of a text file (at most ``size`` characters), or None where it cannot be
+    read as UTF-8: enough to tell this package's own files without reading a large one."""
+    try:
+        with open(path, encoding="utf-8", newline="") as file:
+            return file.readline(size).rstrip("\r\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def lock_path(path):
     """The lock file of ``path``: beside it, named after it."""
     return Path(path).with_name(f"{Path(path).name}.lock")
@@ -129,27 +149,35 @@ def held(path, setting):
 
     The hold is an exclusive ``flock`` of ``path.lock``, which the system drops however the
     process ends: a killed run leaves at most an unheld lock file, which the next run takes over.
+    A file of that name that is not such a lock (the user's own) is refused, never truncated.
+    Yields the lock's descriptor: a child process given it (``pass_fds``) holds ``path`` too,
+    until both have ended.
     """
     lock = lock_path(path)
     descriptor = _lock(lock, path, setting)
     try:
         os.ftruncate(descriptor, 0)
-        os.write(descriptor, f"process {os.getpid()} on {socket.gethostname()}".encode())
-        yield
+        os.write(descriptor, _holder().encode())
+        yield descriptor
     finally:
         lock.unlink(missing_ok=True)
         os.close(descriptor)
 
 
 def check_not_held(path, setting):
-    """Refuse ``path`` while another process holds it (``held``), creating nothing."""
+    """Refuse ``path`` while another process holds it (``held``), or where its lock file is not
+    one (``held`` would refuse it), creating nothing."""
     lock = lock_path(path)
     try:
-        descriptor = os.open(lock, os.O_RDONLY)
+        descriptor = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
         return
+    except OSError:  # a link, or unreadable: not a lock file of this package
+        raise ValueError(_not_a_lock(lock, setting)) from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        if not _is_lock(descriptor):
+            raise ValueError(_not_a_lock(lock, setting))
     except BlockingIOError:
         raise ValueError(_in_use(lock, path, setting)) from None
     finally:
@@ -159,18 +187,45 @@ def check_not_held(path, setting):
 def _lock(lock, path, setting):
     """A descriptor of ``lock`` that holds it exclusively."""
     while True:
-        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:  # never through a link: the file it names would be truncated
+            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+        except OSError as error:
+            if error.errno != errno.ELOOP:
+                raise
+            raise ValueError(_not_a_lock(lock, setting)) from None
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(descriptor)
             raise ValueError(_in_use(lock, path, setting)) from None
+        if not _is_lock(descriptor):
+            os.close(descriptor)
+            raise ValueError(_not_a_lock(lock, setting))
         try:
             if os.path.samestat(os.fstat(descriptor), os.stat(lock)):
                 return descriptor
         except FileNotFoundError:
             pass
         os.close(descriptor)  # the holder before removed it as it ended: lock the new one
+
+
+def _holder():
+    """What a lock file holds: who holds it."""
+    return f"process {os.getpid()} on {socket.gethostname()}"
+
+
+def _is_lock(descriptor):
+    """Whether the open file is a lock file ``held`` wrote: empty (just made) or naming its
+    holder; a larger or other file is someone else's."""
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        return False
+    text = os.pread(descriptor, 300, 0)
+    return not text or re.fullmatch(rb"process \d+ on [^\n]*", text) is not None
+
+
+def _not_a_lock(lock, setting):
+    return (f"{setting}: {lock} exists and is not a lock file of this package: not replacing "
+            "it (move it away, or give another file)")
 
 
 def _in_use(lock, path, setting):

@@ -14,6 +14,7 @@ Settings that stay fixed go in --config_files or pass through as --key=value.
 
 import argparse
 import ast
+import itertools
 import json
 import logging
 import math
@@ -25,7 +26,7 @@ from recbole.trainer import HyperTuning
 
 from recbole_elecrec.errors import command, error_message, quiet_recbole_warnings
 from recbole_elecrec.config import Config, check_names, settings_from_args
-from recbole_elecrec.files import check_writable_dir, check_writable_file
+from recbole_elecrec.files import atomic_path, check_replaceable, check_writable_dir
 from recbole_elecrec.quick_start import run
 
 
@@ -114,22 +115,65 @@ def param_values(kind, value, where):
     raise ValueError(f"{where}: unknown type '{kind}' (choice, uniform, loguniform or quniform)")
 
 
-def check_search(model, dataset, params_file, config_file_list=None, settings=None):
+def check_search(model, dataset, params_file, config_file_list=None, settings=None,
+                 algo=None):
     """Refuse bad settings before the first trial, whose error would come amid hyperopt's
     output: the fixed settings (``config_file_list``, then ``settings``), and with them each
-    option of a choice and each end of a range (loguniform's bounds are logarithms)."""
+    option of a choice and each end of a range (loguniform's bounds are logarithms). An option
+    refused beside the defaults is refused only if no values of the other searched settings
+    make it valid: the defaults it was refused against may be ones the file searches too.
+    ``algo`` exhaustive runs every combination of the choices once; a range has none (hyperopt
+    would run one random trial of it)."""
     settings = settings or {}
     Config(model, dataset, config_file_list=config_file_list, config_dict=settings)
-    for name, kind, values, where in params_lines(params_file):
+    lines = params_lines(params_file)
+    tried = {name: tried_values(kind, values) for name, kind, values, _ in lines}
+    for name, kind, values, where in lines:
         if name in settings:
             raise ValueError(f"{where}: {name} is searched and also fixed as --{name}")
-        ends = values if kind == "choice" else values[:2]
-        for value in [math.exp(end) for end in ends] if kind == "loguniform" else ends:
-            try:
-                Config(model, dataset, config_file_list=config_file_list,
-                       config_dict={**settings, name: value})
-            except ValueError as error:
-                raise ValueError(f"{where}: {name} {value}: {error_message(error)}") from None
+        others = {other: options for other, options in tried.items() if other != name}
+        for value in tried[name]:
+            error = config_error(model, dataset, config_file_list, {**settings, name: value})
+            if error and not any(
+                    config_error(model, dataset, config_file_list,
+                                 {**settings, **combination, name: value}) is None
+                    for combination in combinations(others)):
+                raise ValueError(f"{where}: {name} {value}: {error}")
+        if algo == "exhaustive" and kind != "choice":
+            raise ValueError(f"{where}: {name} is a {kind} range; --algo=exhaustive searches "
+                             "choices only (use --algo=random, or a choice)")
+
+
+def tried_values(kind, values):
+    """The values of a params file line that a check tries: a choice's options, a range's ends."""
+    ends = values if kind == "choice" else values[:2]
+    return [math.exp(end) for end in ends] if kind == "loguniform" else ends
+
+
+def combinations(options, limit=256):
+    """Up to ``limit`` settings ({name: value}) taking one value of each of ``options``."""
+    names = list(options)
+    for values in itertools.islice(itertools.product(*options.values()), limit):
+        yield dict(zip(names, values))
+
+
+def config_error(model, dataset, config_file_list, settings):
+    """The line a Config of these settings is refused with, or None."""
+    try:
+        Config(model, dataset, config_file_list=config_file_list, config_dict=settings)
+    except ValueError as error:
+        return error_message(error)
+    return None
+
+
+def is_search_result(path):
+    """Whether ``path`` holds a search result as RecBole's export_result writes it (each trial's
+    settings, then 'Valid result:')."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            return [file.readline(4096) for _ in range(2)][1] == "Valid result:\n"
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def objective_function(model, dataset, settings, config_dict, config_file_list=None, saved=True):
@@ -161,7 +205,8 @@ def search(model, dataset, params_file, config_file_list=None, algo="exhaustive"
         early_stop=early_stop,
     )
     tuner.run()
-    tuner.export_result(output_file=output_file or f"hyper_{model}_{dataset}.result")
+    with atomic_path(output_file or f"hyper_{model}_{dataset}.result") as unfinished:
+        tuner.export_result(output_file=str(unfinished))
     return tuner
 
 
@@ -199,8 +244,9 @@ def main(argv=None):
     if args.tool == "Ray":
         return ray_main(args, config_files, settings)
     output_file = args.output_file or f"hyper_{args.model}_{args.dataset}.result"
-    check_writable_file(output_file, "output_file")  # written after the last trial
-    check_search(args.model, args.dataset, args.params_file, config_files, settings)
+    # written after the last trial
+    check_replaceable(output_file, "output_file", is_search_result, "a search result")
+    check_search(args.model, args.dataset, args.params_file, config_files, settings, args.algo)
     tuner = search(args.model, args.dataset, args.params_file, config_files, args.algo,
                    args.max_evals, args.early_stop, output_file, settings)
     print(f"best params: {tuner.best_params}")
@@ -213,7 +259,7 @@ def main(argv=None):
 def ray_main(args, config_files, settings):
     """--tool=Ray: search with Ray Tune, then print one JSON line (``tune.search``'s summary)."""
     from recbole_elecrec.quick_start import check_dataset
-    from recbole_elecrec.tune import import_ray, search as ray_search
+    from recbole_elecrec.tune import TRIALS_CSV, import_ray, is_trial_table, search as ray_search
 
     output_dir = args.output_dir or f"hyper_{args.model}_{args.dataset}"
     import_ray()
@@ -223,7 +269,9 @@ def ray_main(args, config_files, settings):
         if not getattr(args, name) > (1 if name == "reduction_factor" else 0):
             raise ValueError(f"--{name} must be above {1 if name == 'reduction_factor' else 0}")
     check_writable_dir(output_dir, "output_dir")
-    check_search(args.model, args.dataset, args.params_file, config_files, settings)
+    check_replaceable(Path(output_dir) / TRIALS_CSV, "output_dir", is_trial_table,
+                      "a trial table of this command")
+    check_search(args.model, args.dataset, args.params_file, config_files, settings, args.algo)
     config = Config(args.model, args.dataset, config_file_list=config_files,
                     config_dict=settings)
     check_dataset(config)  # prepared once, here, not by every trial

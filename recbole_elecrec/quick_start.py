@@ -17,10 +17,12 @@ from recbole.data import create_dataset as recbole_create_dataset
 from recbole.data import data_preparation
 from recbole.utils import init_logger, init_seed, set_color
 
-from recbole_elecrec.checkpoint import (check_tokens, load_model, read_checkpoint,
-                                        read_training_state, saved_config, token_fingerprint)
+from recbole_elecrec.checkpoint import (check_tokens, interactions_fingerprint, load_model,
+                                        read_checkpoint, read_training_state, saved_config,
+                                        token_fingerprint)
+from recbole_elecrec.checkpoint.format import NotPlain, other_parameter
 from recbole_elecrec.checkpoint.reference import convert_reference_state, read_reference_state
-from recbole_elecrec.config import Config, model_defaults
+from recbole_elecrec.config import Config, check_data_fits, model_defaults
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
 from recbole_elecrec.data.download import ensure_dataset
 from recbole_elecrec.data.inter_file import check_inter_file
@@ -75,6 +77,8 @@ def build_from_config(config, load_weights=None, evaluate_only=False):
     if not config["single_spec"]:
         init_process_group(config)
     data, loaded, (train_data, valid_data, test_data), model = data_and_model(config)
+    if not evaluate_only:
+        check_saveable(model)
     if load_weights is not None:
         load_weights(model, train_data._dataset)
     state = config["training_state"]
@@ -87,6 +91,8 @@ def build_from_config(config, load_weights=None, evaluate_only=False):
     logger.info(loaded)
     if getattr(data, "order_note", None):  # once, now that the run's log exists
         logger.info(data.order_note)
+    if getattr(data, "duplicate_note", None):
+        logger.warning(f"{config['dataset']}.inter: {data.duplicate_note}")
     logger.info(model)
     trainer = (evaluation_trainer(config, model) if evaluate_only
                else get_trainer(config["MODEL_TYPE"], config["model"])(config, model))
@@ -101,11 +107,26 @@ def data_and_model(config):
     init_seed(config["seed"], config["reproducibility"])
     deterministic(config["reproducibility"])
     data = create_dataset(config)
+    check_data_fits(config, data)
     loaded = str(data)
+    # the splits are copies of it, and keep the fingerprint a checkpoint saves
+    data.interactions_fingerprint = interactions_fingerprint(data)
     loaders = data_preparation(config, data)
     init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
     model = get_model(config["model"])(config, loaders[0]._dataset).to(config["device"])
     return data, loaded, loaders, model
+
+
+def check_saveable(model):
+    """Refuse, before training, a model whose checkpoint could not be read back: checkpoints
+    hold plain data and tensors (``checkpoint.format``), and some of RecBole's models keep
+    their fitted state in other objects (ItemKNN a scipy matrix)."""
+    try:
+        other_parameter(model)
+    except NotPlain as kind:
+        raise ValueError(f"{type(model).__name__} keeps its fitted state as {kind}, which this "
+                         "package's checkpoints do not hold (plain data and tensors only): "
+                         "not supported here") from None
 
 
 def deterministic(reproducibility):
@@ -346,8 +367,6 @@ def log_given_settings(path, differ):
 def restored_config(checkpoint, path):
     """The config ``checkpoint`` was trained with, ready to build its data and model here."""
     config = saved_config(checkpoint, path)
-    # an unpickled Config skips __init__, which sets the numpy aliases RecBole's metrics use
-    config.compatibility_settings()
     # a checkpoint saved before a setting existed runs with that setting's default
     for key, value in model_defaults(config).items():
         if key not in config.final_config_dict:

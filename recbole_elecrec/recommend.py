@@ -33,6 +33,21 @@ class Recommender:
         self.iid_field = dataset.iid_field
         self.tokens = dataset.field2id_token[self.iid_field]
         self.token_ids = dataset.field2token_id[self.iid_field]
+        self.check_reads_no_user()
+
+    def check_reads_no_user(self):
+        """Score a one-item sequence once: a model that also reads the user (FPMC, Caser: a user
+        embedding) cannot answer the sequences this command is given, which have no user."""
+        try:
+            self.recommend([self.tokens[1]], k=1)
+        except KeyError as error:
+            user = self.config["USER_ID_FIELD"]
+            if error.args[:1] != (user,):
+                raise
+            raise ValueError(f"{self.config['model']} scores a sequence with its user's "
+                             f"embedding (it reads {user}), and a sequence given here has no "
+                             "user: use a model that scores the items alone, such as ELECRec, "
+                             "SASRec or GRU4Rec") from None
 
     @classmethod
     def from_checkpoint(cls, path):

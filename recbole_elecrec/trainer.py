@@ -1,6 +1,5 @@
 """Trainers: the evaluation protocol for every model, and ELECRec's training schedule."""
 
-import copy
 import os
 import random
 import secrets
@@ -19,7 +18,9 @@ from recbole.utils import get_local_time, set_color
 
 from recbole_elecrec.checkpoint import (load_model, read_checkpoint, read_training_state,
                                         token_fingerprint)
+from recbole_elecrec.checkpoint.format import config_settings, other_parameter, plain
 from recbole_elecrec.distributed import GatheringEvaluator
+from recbole_elecrec.errors import diverged
 from recbole_elecrec.files import atomic_path, held, remove_partials
 from recbole_elecrec.optim import update_twice
 from recbole_elecrec.protocols import HISTORY_MASKS, ProtocolCollector, mask
@@ -94,6 +95,10 @@ class TrainerMixin:
         if self.config["shared_updates"] == "twice" and "params" not in kwargs:
             update_twice(optimizer, self.model.twice_updated_parameters())
         return optimizer
+
+    def _check_nan(self, loss):
+        if not torch.isfinite(loss):  # RecBole's says "Training loss is nan", naming no setting
+            raise diverged(f"the training loss is {loss.item()}")
 
     def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
         start = time.time()
@@ -180,26 +185,27 @@ class TrainerMixin:
             return result
 
     def _checkpoint(self, epoch):
-        """What a RecBole checkpoint holds, and the fingerprint of the data's token maps."""
-        config = copy.copy(self.config)  # a relative data_path would resolve where it is read
-        config.final_config_dict = {**self.config.final_config_dict,
-                                    "data_path": os.path.abspath(self.config["data_path"])}
-        return {
-            "config": config,
+        """What a RecBole checkpoint holds, as plain data (``checkpoint.format``: the config as
+        its settings), and the fingerprint of the data."""
+        return plain({
+            # a relative data_path would resolve where the file is read
+            "config": config_settings(self.config,
+                                      data_path=os.path.abspath(self.config["data_path"])),
             "token_fingerprint": self.token_fingerprint,
             "epoch": epoch,
             "cur_step": self.cur_step,
             "best_valid_score": self.best_valid_score,
             "state_dict": self.model.state_dict(),
-            "other_parameter": self.model.other_parameter(),
+            "other_parameter": other_parameter(self.model),
             "optimizer": self.optimizer.state_dict(),
-        }
+        })
 
     def _save_training_state(self, path, epoch_idx, train_data, seconds):
-        state = {
+        state = plain({
             **self._checkpoint(epoch_idx),
             "best_valid_result": self.best_valid_result,
-            "best_model_file": self.saved_model_file,
+            # its name: the run continuing it keeps it in its own checkpoint_dir
+            "best_model_file": os.path.basename(self.saved_model_file),
             "history": self.history,
             "train_seconds": self.resumed_seconds + seconds,
             "random": {
@@ -209,7 +215,7 @@ class TrainerMixin:
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
                 "loader": train_data.generator.get_state(),
             },
-        }
+        })
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as partial:
             torch.save(state, partial)
@@ -218,7 +224,7 @@ class TrainerMixin:
         state = read_training_state(path, self.config, self.model, train_data._dataset)
         self._resume(state, path)
         self.best_valid_result = state["best_valid_result"]
-        self.saved_model_file = state["best_model_file"]  # the run it continues wrote it
+        self.saved_model_file = state["best_model_file"]  # the run it continues wrote it there
         remove_partials(self.saved_model_file)  # that run is gone: its state is held here
         if Path(self.saved_model_file).is_file():
             self._written[self.saved_model_file] = _identity(self.saved_model_file)
@@ -226,7 +232,7 @@ class TrainerMixin:
         self.resumed_seconds = state["train_seconds"]
         rng = state["random"]
         random.setstate(rng["python"])
-        np.random.set_state(rng["numpy"])
+        np.random.set_state(tuple(rng["numpy"]))
         torch.set_rng_state(rng["torch"])
         if rng["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(rng["cuda"])

@@ -16,7 +16,7 @@ import os
 import time
 from pathlib import Path
 
-from recbole_elecrec.files import write_text_atomic
+from recbole_elecrec.files import first_line, write_text_atomic
 
 # what each trial reports; BEST is the running best, which selects the trial
 SCORE, BEST = "valid_score", "best_valid_score"
@@ -38,12 +38,10 @@ def import_ray():
 def ray_space(params, tune, grid=False):
     """Ray Tune's search space for ``params`` ({name: (kind, arguments)}, as ``hyper.read_params``
     gives them in RecBole's format): ``loguniform low,high`` bounds the log of the value, as in
-    RecBole (hyperopt); with ``grid``, every combination of the choices once."""
+    RecBole (hyperopt); with ``grid``, every combination of the choices once (the command
+    refuses ranges with it: ``hyper.check_search``)."""
     space = {}
     for name, (kind, arguments) in params.items():
-        if grid and kind != "choice":
-            raise ValueError(f"params_file: {name} is a {kind} range; --algo=exhaustive with "
-                             "--tool=Ray searches choices only (use --algo=random)")
         if kind == "choice":
             space[name] = tune.grid_search(arguments) if grid else tune.choice(arguments)
         elif kind == "uniform":
@@ -59,18 +57,40 @@ def trial(values, model, dataset, config_files, settings):
     """One trial (in a Ray worker, in the trial's own folder): train with the fixed settings
     (``config_files``, then ``settings``) and the searched ``values``, reporting after every
     validation epoch."""
-    from ray.air import session
+    from ray import tune
 
     from recbole_elecrec.quick_start import build
 
+    if hasattr(tune, "get_context"):  # Ray 2.40 and later
+        folder, send = tune.get_context().get_trial_dir(), tune.report
+    else:  # Ray 2.6
+        from ray.air import session
+        folder, send = session.get_trial_dir(), session.report
+    os.chdir(folder)  # Ray 2.40 and later start trials in a folder of their own session
     _, trainer, (train_data, valid_data, _) = build(
         model, dataset, config_files, config_dict={**settings, **values})
 
     def report(epoch_idx, valid_score):
-        session.report({SCORE: valid_score, BEST: trainer.best_valid_score, "epoch": epoch_idx,
-                        "checkpoint": os.path.abspath(trainer.saved_model_file)})
+        send({SCORE: valid_score, BEST: trainer.best_valid_score, "epoch": epoch_idx,
+              "checkpoint": os.path.abspath(trainer.saved_model_file)})
 
     trainer.fit(train_data, valid_data, show_progress=False, callback_fn=report)
+
+
+def is_trial_table(path):
+    """Whether ``path`` holds a table ``TrialTable`` wrote (its header)."""
+    line = first_line(path)
+    return line is not None and line.startswith("trial,state,")
+
+
+def check_resources(ray, cpus_per_trial, gpus_per_trial):
+    """A trial that asks for more than the machine or cluster has would wait forever: refuse."""
+    have = ray.cluster_resources()
+    for option, key, wanted in (("cpus_per_trial", "CPU", cpus_per_trial),
+                                ("gpus_per_trial", "GPU", gpus_per_trial)):
+        if wanted > have.get(key, 0):
+            raise ValueError(f"--{option}={wanted:g} is more than Ray has ({have.get(key, 0):g} "
+                             f"{key}s): no trial could start")
 
 
 class TrialTable:
@@ -128,6 +148,7 @@ def search(config, params, trials, out, algo="random", config_files=None, grace_
              include_dashboard=False, log_to_driver=False, logging_level="WARNING",
              ignore_reinit_error=True)
     try:
+        check_resources(ray, cpus_per_trial, gpus_per_trial)
         # ASHA counts reports: one per validation
         scheduler = ASHAScheduler(
             max_t=max(1, config["epochs"] // config["eval_step"]), grace_period=grace_period,
@@ -145,8 +166,8 @@ def search(config, params, trials, out, algo="random", config_files=None, grace_
                                             random_state=config["seed"]),
                                         num_samples=1 if algo == "exhaustive" else trials,
                                         max_concurrent_trials=max_concurrent),
-            run_config=air.RunConfig(name="trials", storage_path=str(out), verbose=0,
-                                     callbacks=[table.callback]),
+            run_config=getattr(tune, "RunConfig", air.RunConfig)(  # tune's from Ray 2.40
+                name="trials", storage_path=str(out), verbose=0, callbacks=[table.callback]),
         )
         grid = tuner.fit()
         scored = [result for result in grid if result.metrics and BEST in result.metrics]

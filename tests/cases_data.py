@@ -11,6 +11,7 @@ INTER = {
     "inf_time": "u1\ti2\tinf",
     "missing_item": "u1\tNA\t2",  # pandas reads NA as missing: RecBole's padding item
     "open_quote": 'u1\t"i2\t2',  # a quoted value runs to the end of the file
+    "spaced_item": "u1\ti2 \t2",  # RecBole keeps the space: another item than i2
 }
 BENCHMARK = "models: [{model: ELECRec}]\n"  # a model entry, for specs whose problem lies elsewhere
 SPECS = {  # benchmark files, data_NAME.yaml
@@ -62,6 +63,8 @@ CASES = [
      ["data_missing_item.inter, line 3", "item_id (ITEM_ID_FIELD) is missing ('NA'"]),
     ("data-inter-open-quote", "run", run_data("open_quote"),
      ["data_open_quote.inter, line 3", "unexpected end of data"]),
+    ("data-inter-spaced-item", "run", run_data("spaced_item"),
+     ["data_spaced_item.inter, line 3", "item_id (ITEM_ID_FIELD) 'i2 ' has spaces around it"]),
     ("data-inter-text-time-nproc", "run", run_data("text_time", "--nproc=2"),
      ["data_text_time.inter, line 3", "'late' is not a number"]),
     # caught only as the processes load the data: the error comes back from them in one line
@@ -121,8 +124,9 @@ def lay_out(cwd):
         folder.mkdir()
         (folder / f"data_{name}.inter").write_text("\n".join([HEADER, rows[0], bad, *rows]) + "\n")
     (cwd / "data_short_user").mkdir()
+    many = [f"u1\ti{k}\t{k}" for k in range(30)]  # more items than the largest top-k
     (cwd / "data_short_user" / "data_short_user.inter").write_text(
-        "\n".join([HEADER, *rows, "u2\ti1\t0", "u2\ti2\t1"]) + "\n")
+        "\n".join([HEADER, *many, "u2\ti1\t0", "u2\ti2\t1"]) + "\n")
     (cwd / "data_latin1").mkdir()
     (cwd / "data_latin1" / "data_latin1.inter").write_bytes(
         "\n".join([HEADER, *rows, "u2\tcaf\xe9\t0"]).encode("latin-1") + b"\n")

@@ -15,6 +15,7 @@ import torch
 import cases_checkpoints
 import cases_data
 import cases_settings
+from cases_checkpoints import RunsCode
 from conftest import REPO, TINY, small_settings
 
 # downloads fail at once, as without network
@@ -150,13 +151,6 @@ CASES = [
 ]
 
 
-class RunsCode:
-    """Unpickled, it runs a command: ``touch marker`` in the working directory."""
-
-    def __reduce__(self):
-        return os.system, ("touch marker",)
-
-
 def save_crafted(path, protocol=2):
     """A checkpoint as a user is sent one: a state_dict, and a config that runs code."""
     torch.save({"state_dict": {}, "config": RunsCode()}, path, pickle_protocol=protocol)
@@ -281,11 +275,30 @@ def test_the_crafted_checkpoint_runs_code_when_unpickled(tmp_path, monkeypatch):
         (tmp_path / "marker").unlink()
 
 
-@pytest.mark.parametrize("name", [case[0] for case in CASES if case[0].startswith("crafted-")])
+@pytest.mark.parametrize("name", [case[0] for case in CASES
+                                  if case[0].startswith(("crafted-", "pickle-received-"))])
 def test_a_crafted_checkpoint_runs_no_code(outcomes, name):
     result, _, after = outcomes[name]
     assert result["returncode"] == 2
     assert not [path for path in after if path.name == "marker"]
+
+
+@pytest.mark.parametrize("name", [case[0] for case in CASES if case[0].startswith("ckpt-calls-")])
+def test_a_checkpoint_calling_a_config_runs_no_code_and_reads_no_file(outcomes, name):
+    result, _, after = outcomes[name]
+    assert result["returncode"] == 2
+    assert not [path for path in after if path.name == "marker"]
+    assert "hunter2" not in result["stdout"] + result["stderr"]  # secret.yaml's, never read
+    assert not [path for path in after if path.is_file() and path.name != "secret.yaml"
+                and b"hunter2" in path.read_bytes()]
+
+
+def test_checkpoints_are_plain_data(elecrec_run):
+    """torch's weights-only unpickler reads them with nothing allowed beyond its own types."""
+    cwd, out, _ = elecrec_run
+    checkpoint = torch.load(cwd / out["checkpoint"], weights_only=True)
+    assert checkpoint["config"]["model"] == "ELECRec" and "device" not in checkpoint["config"]
+    assert isinstance(checkpoint["best_valid_score"], float)
 
 
 def tiny_trainer(data_path, **overrides):
@@ -407,16 +420,44 @@ def test_property_files_are_read_with_the_same_limit(data_path, workdir):
 def test_checkpoints_as_this_package_and_recbole_save_them_load(data_path, workdir, model):
     from recbole.trainer import Trainer
 
-    from recbole_elecrec.checkpoint import read_checkpoint
+    from recbole_elecrec.checkpoint import read_checkpoint, saved_config
     from recbole_elecrec.quick_start import build
 
     _, trainer, _ = build(model, "tiny", config_dict=small_settings(data_path))
     trainer._save_checkpoint(0)
-    # as RecBole's own method saves (pickle protocol 4), which this package's once called
+    # as RecBole's own method saves (pickle protocol 4, the whole Config pickled), which this
+    # package's once called
     Trainer._save_checkpoint(trainer, 0, saved_model_file=str(workdir / "recbole.pth"))
     for path in (trainer.saved_model_file, workdir / "recbole.pth"):
         checkpoint = read_checkpoint(path)
-        assert checkpoint["config"].model_class is type(trainer.model)
-        assert checkpoint["config"]["model"] == model
+        config = saved_config(checkpoint, path)
+        assert config.model_class is type(trainer.model) and config["model"] == model
+        assert config["MODEL_TYPE"] == trainer.config["MODEL_TYPE"]
+        assert config["train_batch_size"] == trainer.config["train_batch_size"]
         saved = checkpoint["state_dict"]
         assert all(torch.equal(v, saved[k]) for k, v in trainer.model.state_dict().items())
+
+
+def test_a_lock_file_not_a_runs_is_never_truncated(data_path, workdir, capsys):
+    """A file of the lock's name that a run did not write (the user's own, or a link to one) is
+    refused, as the run starts and as it takes the hold, and left as it was."""
+    from recbole_elecrec.cli import main
+    from recbole_elecrec.files import held
+
+    state, lock, notes = workdir / "run.state", workdir / "run.state.lock", workdir / "notes"
+    for make_lock in (lambda: lock.write_text("my notes\n"), lambda: lock.symlink_to(notes)):
+        notes.write_text("my notes\n")
+        make_lock()
+        code = main([*RUN, "--epochs=1", f"--data_path={data_path}", "--dataset=tiny",
+                     f"--training_state={state}"])
+        output = capsys.readouterr()
+        assert code == 2 and output.out == "", output.err
+        assert output.err.startswith(f"error: training_state: {lock} exists and is not a lock "
+                                     "file of this package"), output.err
+        assert len(output.err.splitlines()) == 1
+        with pytest.raises(ValueError, match="is not a lock file of this package"):
+            with held(state, "training_state"):
+                pass
+        assert notes.read_text() == "my notes\n" and lock.read_text() == "my notes\n"
+        assert sorted(p.name for p in workdir.iterdir()) == ["notes", "run.state.lock"]
+        lock.unlink()

@@ -284,11 +284,150 @@ def test_each_running_cell_has_a_gpu_of_its_own(tmp_path, monkeypatch):
                                   "1")[-1] == "--gpu_id=1"
 
     taken = []
-    monkeypatch.setattr(runner, "_run_cell", lambda cell, out, env, gpu: taken.append(gpu))
+    monkeypatch.setattr(runner, "_run_cell", lambda cell, out, env, gpu, lock: taken.append(gpu))
     gpus = queue.Queue()
     gpus.put("1")
-    runner.run_cell({"settings": {}}, tmp_path, gpus=gpus)
-    runner.run_cell({"settings": {"gpu_id": "3"}}, tmp_path, gpus=gpus)
-    runner.run_cell({"settings": {}}, tmp_path)  # no GPU here
+    (tmp_path / "cells").mkdir()
+    cell = {"model": "ELECRec", "dataset": "toy", "label": "ELECRec", "seed": 1}
+    runner.run_cell({**cell, "settings": {}}, tmp_path, gpus=gpus)
+    runner.run_cell({**cell, "settings": {"gpu_id": "3"}}, tmp_path, gpus=gpus)
+    runner.run_cell({**cell, "settings": {}}, tmp_path)  # no GPU here
     assert taken == ["1", None, None]
     assert gpus.get_nowait() == "1"  # given back
+
+
+def one_cell_spec(tmp_path, **settings):
+    """A benchmark file of one small SASRec cell on the toy data (``settings`` added)."""
+    spec = {"settings": {"data_path": str(SMOKE.parent / "data"), "epochs": 1, "gpu_id": "",
+                         "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
+                         "train_batch_size": 64, "hidden_size": 16, "inner_size": 32,
+                         "n_layers": 1, "loss_type": "CE", **settings},
+            "datasets": ["toy"], "seeds": [1], "models": [{"model": "SASRec", "label": "A|B"}]}
+    path = tmp_path / "one.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def run_main(capsys, *args):
+    """The command in this process: (exit status, stdout, the error lines on stderr)."""
+    from recbole_elecrec.benchmark import main
+
+    code = main([str(arg) for arg in args])
+    output = capsys.readouterr()
+    return code, output.out, [l for l in output.err.splitlines() if l.startswith("error:")]
+
+
+def finished_record(path, out, **changed):
+    """An ok record of the spec's one cell, as a runner writes it, its settings ``changed``."""
+    from recbole_elecrec.benchmark.spec import load_spec
+
+    (cell,), _ = load_spec(path)
+    cell["settings"].update(changed)
+    record = {**cell, "status": "ok", "test": {"hit@10": 0.5}, "epochs": 1,
+              "seconds_per_epoch": 1.0, "history": [], "config": {"valid_metric": "ndcg@20"}}
+    (out / "cells").mkdir(parents=True)
+    (out / "cells" / "toy__A_B__seed1.json").write_text(json.dumps(record))
+    return out / "cells" / "toy__A_B__seed1.json"
+
+
+def test_a_finished_cell_of_other_settings_is_refused(tmp_path, capsys):
+    path, out = one_cell_spec(tmp_path), tmp_path / "out"
+    record = finished_record(path, out, learning_rate=0.01)  # the file said 0.01 then
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    code, stdout, errors = run_main(capsys, path, "--out", out)
+    assert code == 2 and stdout == "" and len(errors) == 1, errors
+    assert str(record) in errors[0] and "learning_rate 0.01 there, not set now" in errors[0]
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before  # nothing written
+
+    # the same settings: the cell is reused, none trained
+    record.unlink()
+    out.joinpath("cells").rmdir()
+    finished_record(path, out)
+    code, stdout, errors = run_main(capsys, path, "--out", out)
+    assert code == 0 and stdout.startswith("1 cells ok, 0 failed"), errors
+    assert not (out / "runs").exists()
+
+
+def test_a_cell_another_process_holds_is_left_alone(tmp_path, capsys):
+    """A cell held by another runner, or by a cell process that outlived its runner: its result
+    is not removed, no record is written for it and no summary calls it failed."""
+    from recbole_elecrec.files import held
+
+    path, out = one_cell_spec(tmp_path), tmp_path / "out"
+    (out / "cells").mkdir(parents=True)
+    (out / "runs").mkdir()
+    result = out / "runs" / "toy__A_B__seed1.json"
+    result.write_text("{}")  # the other process's, being written
+    with held(out / "cells" / "toy__A_B__seed1.json", "--out"):
+        code, stdout, errors = run_main(capsys, path, "--out", out)
+    assert code == 0 and not errors
+    assert stdout.strip().endswith(
+        f"0 cells ok, 0 failed, 1 run by another process: tables in {out / 'results.md'}")
+    assert result.read_text() == "{}" and not list((out / "cells").glob("*.json"))
+    assert "failed" not in (out / "results.csv").read_text()
+
+
+@pytest.mark.parametrize("name", ["results.csv", "results.md", "metrics_toy.png"])
+def test_the_users_own_files_in_out_are_kept(tmp_path, capsys, name):
+    path, out = one_cell_spec(tmp_path), tmp_path / "out"
+    out.mkdir()
+    (out / name).write_text("my own notes\n")
+    code, stdout, errors = run_main(capsys, path, "--out", out)
+    assert code == 2 and stdout == "" and len(errors) == 1, errors
+    assert f"--out: {out / name} exists and is not a summary this command wrote" in errors[0]
+    assert [p.name for p in out.iterdir()] == [name]
+    assert (out / name).read_text() == "my own notes\n"
+
+
+def test_a_label_holding_a_bar_stays_in_its_column():
+    from recbole_elecrec.benchmark.report import markdown_table
+
+    records = [{"dataset": "toy", "label": "A|B", "seed": 1, "status": "ok", "epochs": 1,
+                "seconds_per_epoch": 1.0, "test": {"hit@10": 0.2, "ndcg@10": 0.1}}]
+    table = markdown_table(records, ["hit@10", "ndcg@10"], {"toy": {"A|B": {"hit@10": 0.2}}})
+    rows = [line for line in table.splitlines() if line.startswith("|")]
+    assert r"| A\|B | **0.2000** | **0.1000** | 1 | 1 |" in rows
+    assert r"| A\|B: published | 0.2000 |" in rows
+    for header, *body in ([rows[0], rows[2]], rows[3:]):
+        columns = header.count("|")
+        assert all(row.replace(r"\|", "").count("|") == columns for row in body)
+
+
+@pytest.mark.slow
+def test_an_out_folder_with_a_space_runs(tmp_path):
+    path, out = one_cell_spec(tmp_path), tmp_path / "My Results"
+    result = run(path, out, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1].startswith("1 cells ok, 0 failed")
+    assert r"| A\|B | " in (out / "results.md").read_text()
+    again = run(path, out, tmp_path)  # its own summaries it replaces
+    assert again.returncode == 0, again.stderr[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_cell_ends_with_its_runner_killed_outright(tmp_path):
+    path, out = one_cell_spec(tmp_path, epochs=1000, stopping_step=1000), tmp_path / "out"
+    runner = subprocess.Popen([sys.executable, str(REPO / "run_benchmark.py"), str(path),
+                               "--out", str(out)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    state = out / "states" / "toy__A_B__seed1.pth"
+    deadline = time.time() + 120
+    while time.time() < deadline and runner.poll() is None and not state.exists():
+        time.sleep(0.2)
+    cells = children(runner.pid)
+    assert state.exists() and len(cells) == 1, "the cell never started training"
+    runner.kill()
+    runner.wait()
+    deadline = time.time() + 30
+    while alive(cells[0]) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not alive(cells[0]), "the cell outlived its runner"
+
+
+def alive(pid):
+    """Whether process ``pid`` runs (an ended one nobody has reaped yet does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -52,7 +52,7 @@ def test_users_are_matched_by_id_not_by_position(tmp_path, monkeypatch):
     def fake(model_file, split, history_mask):
         users, hits = runs[Path(model_file).name]
         config = {"dataset": "d", "model": "m", "history_mask": "none"}
-        return config, users, {"hit@1": np.array(hits)}
+        return config, users, {"hit@1": np.array(hits)}, sorted((u, "i") for u in users)
 
     monkeypatch.setattr(module, "per_user_metrics", fake)
     r = module.compare(tmp_path / "a.pth", tmp_path / "b.pth", resamples=20)["metrics"]["hit@1"]
@@ -96,3 +96,55 @@ def test_history_mask_evaluates_both_under_that_protocol(elecrec_run):
     expected = full_result(cwd, out)["test_by_protocol"]["exclude"]
     for name, r in result["metrics"].items():
         assert r["a"] == pytest.approx(expected[name], abs=5e-5)
+
+
+def fake_evaluations(monkeypatch, tmp_path, tested):
+    """Checkpoints a.pth and b.pth, evaluated on the same users and ``tested[name]`` items."""
+    import recbole_elecrec.compare as module
+
+    for name in tested:
+        (tmp_path / name).touch()
+
+    def fake(model_file, split, history_mask):
+        items = tested[Path(model_file).name]
+        users = [f"u{k}" for k in range(len(items))]
+        config = {"dataset": "tiny", "model": "m", "history_mask": "none"}
+        return config, users, {"hit@1": np.ones(len(items))}, sorted(zip(users, items))
+
+    monkeypatch.setattr(module, "per_user_metrics", fake)
+    return module
+
+
+def test_the_same_users_tested_on_other_items_are_refused(tmp_path, monkeypatch):
+    """Files of one dataset name that differ, or a model of another type splitting the data
+    otherwise: the same users, other held-out items; no paired test."""
+    module = fake_evaluations(monkeypatch, tmp_path, {"a.pth": ["i1", "i2", "i3"],
+                                                      "b.pth": ["i1", "i2", "i9"]})
+    with pytest.raises(ValueError, match=r"not evaluated on the same test users and test items "
+                                         r"\(2 of 6 \(user, item\) pairs are one model's only\)"):
+        module.compare(tmp_path / "a.pth", tmp_path / "b.pth", resamples=20)
+
+
+@pytest.mark.parametrize("resamples", ["0", "-3"])
+def test_resamples_below_one_is_one_error_line(tmp_path, monkeypatch, capsys, resamples):
+    module = fake_evaluations(monkeypatch, tmp_path, {"a.pth": ["i1"], "b.pth": ["i1"]})
+    code = module.main([str(tmp_path / "a.pth"), str(tmp_path / "b.pth"), "--resamples",
+                        resamples])
+    output = capsys.readouterr()
+    assert code == 2 and output.out == ""
+    assert output.err == f"error: --resamples must be at least 1, got {resamples}\n"
+
+
+def test_models_of_same_named_data_from_other_files_are_refused(elecrec_run, tmp_path):
+    from conftest import write_elecrec_file
+    from recbole_elecrec.data.prepare import prepare
+
+    cwd, out, _ = elecrec_run
+    write_elecrec_file(tmp_path / "tiny.txt", seed=7)  # the same users and items, other rows
+    prepare("tiny", source=tmp_path / "tiny.txt", data_path=tmp_path)
+    other = last_json(run_cli(tmp_path, "--model=SASRec", "--dataset=tiny",
+                              f"--data_path={tmp_path}", *TINY))
+    result = compare(cwd, cwd / out["checkpoint"], tmp_path / other["checkpoint"])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2 and len(errors) == 1 and result.stdout == "", result.stderr
+    assert "not evaluated on the same test users and test items" in errors[0]

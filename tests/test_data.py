@@ -171,3 +171,53 @@ def test_users_with_fewer_than_three_items_are_rejected(tmp_path, workdir):
     )
     with pytest.raises(ValueError, match="user '2' has 2 interactions.*at least 3"):
         make_model(tmp_path, dataset="short")
+
+
+def write_inter(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("user_id:token\titem_id:token\ttimestamp:float\n"
+                    + "".join(f"{u}\t{i}\t{t}\n" for u, i, t in rows))
+
+
+def sequences(tmp_path, name, rows, model="SASRec", **settings):
+    """Each user's (valid, test) target tokens as the model's dataset splits them, and the
+    split datasets."""
+    write_inter(tmp_path / name / f"{name}.inter", rows)
+    config, (train, valid, test), _ = make_model(tmp_path, model, name, **settings)
+    targets = {}
+    for split in (valid, test):
+        data = split._dataset
+        for uid, iid in zip(data.inter_feat["user_id"].tolist(), data.inter_feat["item_id"].tolist()):
+            targets.setdefault(data.id2token("user_id", uid), []).append(data.id2token("item_id", iid))
+    return targets, (train, valid, test)
+
+
+@pytest.mark.parametrize("model", ["SASRec", "ELECRec"])
+@pytest.mark.parametrize("start, step, shuffle", [
+    (1_700_000_000, 1, "newest first"),  # Unix seconds: float32 steps 128 s there
+    (1_700_000_000_000, 1_000, "shuffled"),  # Unix milliseconds, shuffled within users
+])
+def test_each_user_is_ordered_by_exact_times(tmp_path, model, start, step, shuffle):
+    import random
+
+    rng, rows = random.Random(0), []
+    for user in range(1, 41):
+        times = [start + step * (user * 10 + k) for k in range(6)]
+        rows += [(f"u{user}", f"i{user}_{k}", t) for k, t in enumerate(times)]
+    rows = rows[::-1] if shuffle == "newest first" else rng.sample(rows, len(rows))
+    targets, _ = sequences(tmp_path, "unix", rows, model)
+    assert targets == {f"u{user}": [f"i{user}_4", f"i{user}_5"] for user in range(1, 41)}
+
+
+def test_repeated_rows_are_counted_and_dropped_on_request(tmp_path, caplog):
+    from recbole_elecrec.quick_start import create_dataset
+    from recbole_elecrec.config import Config
+
+    rows = [(f"u{u}", f"i{k}", k) for u in range(1, 6) for k in range(5)]
+    write_inter(tmp_path / "twice" / "twice.inter", rows + rows[:3])
+    for drop, expected in ((False, "3 rows repeat"), (True, "dropped 3 rows")):
+        config = Config("SASRec", "twice", config_dict={"data_path": str(tmp_path),
+                                                         "drop_duplicate_rows": drop})
+        data = create_dataset(config)
+        assert data.duplicate_note.startswith(expected)
+        assert len(data.inter_feat) == len(rows) + (0 if drop else 3)

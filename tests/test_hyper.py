@@ -82,3 +82,65 @@ def test_a_setting_given_as_text_runs_no_code(data_path, workdir):
                                                                     topk="[5, 20]"))
     assert config["note"] == code and config["topk"] == [5, 20]
     assert not (workdir / "marker").exists()
+
+
+def hyper_main(capsys, cwd, monkeypatch, *args):
+    """run_hyper.py in this process, in ``cwd``: (exit status, stdout, the error lines)."""
+    from recbole_elecrec.hyper import main
+
+    monkeypatch.chdir(cwd)
+    code = main(["--model=ELECRec", "--dataset=toy", *args, *TOY])
+    output = capsys.readouterr()
+    return code, output.out, [l for l in output.err.splitlines() if l.startswith("error:")]
+
+
+def test_an_output_file_the_search_did_not_write_is_kept(tmp_path, capsys, monkeypatch):
+    from types import SimpleNamespace
+
+    from recbole_elecrec.hyper import LiteralHyperTuning, is_search_result
+
+    (tmp_path / "space.hyper").write_text("sample_ratio choice [0.3,0.6]\n")
+    mine = tmp_path / "notes.txt"
+    mine.write_text("my notes\n")
+    (tmp_path / "link.result").symlink_to(mine)
+    for name in ("notes.txt", "link.result"):
+        code, stdout, errors = hyper_main(capsys, tmp_path, monkeypatch,
+                                          "--params_file=space.hyper", f"--output_file={name}")
+        assert code == 2 and stdout == "" and len(errors) == 1, errors
+        assert f"output_file: {name} exists and is not a search result" in errors[0]
+    assert mine.read_text() == "my notes\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.result", "notes.txt", "space.hyper"]
+
+    # a search's own result, as RecBole writes it, may be replaced
+    own = tmp_path / "own.result"
+    LiteralHyperTuning.export_result(SimpleNamespace(params2result={"sample_ratio:0.3": {
+        "best_valid_result": {"ndcg@20": 0.1}, "test_result": {"ndcg@20": 0.1}}}), own)
+    assert is_search_result(own) and not is_search_result(mine)
+
+
+@pytest.mark.parametrize("tool", ["hyperopt", "Ray"])
+def test_exhaustive_search_of_a_range_is_refused(tmp_path, capsys, monkeypatch, tool):
+    (tmp_path / "space.hyper").write_text("sample_ratio choice [0.3,0.6]\n"
+                                          "learning_rate uniform 0.001,0.01\n")
+    code, stdout, errors = hyper_main(capsys, tmp_path, monkeypatch, "--params_file=space.hyper",
+                                      "--algo=exhaustive", f"--tool={tool}")
+    assert code == 2 and stdout == "" and len(errors) == 1, errors
+    assert "space.hyper, line 2: learning_rate is a uniform range" in errors[0]
+    assert "--algo=exhaustive searches choices only" in errors[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["space.hyper"]
+
+
+def test_an_option_is_checked_with_the_values_the_file_searches(tmp_path):
+    """gen_hidden_size 32 is refused beside the default dis_hidden_size 64 (model_shared_type
+    full needs them equal), not where the file searches dis_hidden_size 32 too."""
+    from recbole_elecrec.hyper import check_search
+
+    settings = {"data_path": str(REPO / "benchmarks" / "data")}
+    space = tmp_path / "space.hyper"
+    space.write_text("model_shared_type choice ['full']\ngen_hidden_size choice [32]\n"
+                     "dis_hidden_size choice [32]\n")
+    check_search("ELECRec", "toy", space, settings=settings)
+    space.write_text("model_shared_type choice ['full']\ngen_hidden_size choice [32]\n")
+    with pytest.raises(ValueError, match="line 2: gen_hidden_size 32: model_shared_type 'full' "
+                                         "needs gen_hidden_size == dis_hidden_size"):
+        check_search("ELECRec", "toy", space, settings=settings)

@@ -92,10 +92,12 @@ def test_resume_with_other_settings_is_refused(data_path, cut_state):
     assert str(error.value).endswith(
         "continues a run with other settings: learning_rate 0.001 there, 0.01 now; "
         "sample_ratio 0.5 there, 0.3 now")
+    # the best model stays where the run wrote it: a state never names where a run writes
+    with pytest.raises(ValueError, match="checkpoint_dir 'saved' there, 'elsewhere' now"):
+        build_run(data_path, state, checkpoint_dir="elsewhere")
     assert state.read_bytes() == before
-    # where files go, what is shown and how long it trains may change
-    trainer, train, valid = build_run(data_path, state, epochs=3, show_progress=True,
-                                      checkpoint_dir="elsewhere")
+    # what is shown and how long it trains may change
+    trainer, train, valid = build_run(data_path, state, epochs=3, show_progress=True)
     trainer.fit(train, valid)
     assert list(trainer.train_loss_dict) == [1, 2] and not state.exists()
 
@@ -113,3 +115,29 @@ def test_a_resumed_run_removes_the_partial_files_a_killed_save_left(data_path, c
     resumed.fit(train, valid)
     assert not any(path.exists() for path in left)
     assert other.exists()  # not a file this run writes
+
+
+def test_interactions_changed_under_a_run_are_refused_and_warned_about(data_path, workdir,
+                                                                       caplog):
+    """Rows appended to the .inter (the same users, items and token order): continuing the run
+    is refused, evaluating its model warns that the figures are not the trained run's."""
+    import shutil
+
+    from recbole_elecrec.quick_start import evaluate_checkpoint
+
+    copy = workdir / "data"
+    shutil.copytree(data_path / "tiny", copy / "tiny")
+    state = workdir / "state.pth"
+    first, train, valid = build_run(copy, state)
+    with pytest.raises(Interrupted):
+        first.fit(train, valid, callback_fn=stop_after(0))
+    inter = copy / "tiny" / "tiny.inter"
+    last = inter.read_text().splitlines()[-1].split("\t")
+    with inter.open("a") as file:  # the last user's last item again, later
+        file.write(f"{last[0]}\t{last[1]}\t{float(last[2]) + 1}\n")
+    with pytest.raises(ValueError, match="tiny's interactions differ from those the model was"):
+        build_run(copy, state)
+    caplog.clear()
+    evaluate_checkpoint(first.saved_model_file)
+    assert any("interactions differ" in r.getMessage() and r.levelname == "WARNING"
+               for r in caplog.records)

@@ -20,8 +20,11 @@ A benchmark file::
 Cells run seed-major: the first seed of every model and dataset, then the second, ...
 Each finished cell is written to ``OUT/cells/*.json``; a rerun skips them, so an interrupted
 benchmark resumes, and a cell cut off mid-training continues from its last validated epoch
-(``training_state`` under ``OUT/states/``). A failing cell is recorded with its error and the
-others go on. From the cells come ``results.csv``, ``results.md`` and PNG plots.
+(``training_state`` under ``OUT/states/``). A finished cell of other settings (the file
+changed) is refused. A failing cell is recorded with its error and the others go on. A cell
+runs in a process that ends with its runner, and is held while it runs: a second runner on the
+same folder leaves it alone. From the cells come ``results.csv``, ``results.md`` and PNG plots;
+files of those names that this command did not write are refused.
 
 Here: the command. ``spec`` reads a benchmark file into cells, ``runner`` runs them and
 ``report`` writes the summaries.
@@ -50,7 +53,10 @@ def main(argv=None):
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, stop_cells)
     records = run_benchmark(args.spec, args.out, args.summaries_only, args.jobs)
-    failed = sum(r["status"] != "ok" for r in records)
+    counts = {status: sum(r["status"] == status for r in records)
+              for status in ("ok", "failed", "running")}
     out = Path(args.out or Path("results") / Path(args.spec).stem)  # as run_benchmark places it
-    print(f"{len(records) - failed} cells ok, {failed} failed: tables in {out / 'results.md'}")
+    elsewhere = f", {counts['running']} run by another process" if counts["running"] else ""
+    print(f"{counts['ok']} cells ok, {counts['failed']} failed{elsewhere}: tables in "
+          f"{out / 'results.md'}")
     return 0

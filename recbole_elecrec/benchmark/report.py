@@ -5,8 +5,43 @@ import csv
 import io
 import statistics
 
-from recbole_elecrec.files import write_text_atomic
+from recbole_elecrec.files import atomic_path, check_replaceable, first_line, write_text_atomic
 from recbole_elecrec.protocols import HISTORY_MASKS
+
+TITLE = "# Results (test split)"  # results.md's first line
+CSV_HEADER = "dataset,model,seed,status,"  # how results.csv's first line starts
+
+
+def summary_files(datasets):
+    """{name: whether a file of that name is one write_summaries wrote}, for ``datasets``."""
+    own = {"results.csv": lambda path: (first_line(path) or "").startswith(CSV_HEADER),
+           "results.md": lambda path: first_line(path) == TITLE}
+    for dataset in datasets:
+        for kind in ("metrics", "curves"):
+            own[f"{kind}_{dataset}.png"] = is_plot
+    return own
+
+
+def is_plot(path):
+    """Whether ``path`` is a PNG that matplotlib wrote (it names itself in the file's text)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return False
+    return head.startswith(b"\x89PNG\r\n\x1a\n") and b"Matplotlib" in head
+
+
+def check_summaries(out, datasets):
+    """Refuse an output folder holding files of the summaries' names that write_summaries did
+    not write (the user's own results.csv): they would be replaced."""
+    for name, is_own in summary_files(datasets).items():
+        check_replaceable(out / name, "--out", is_own, "a summary this command wrote")
+
+
+def escaped(text):
+    """``text`` as a Markdown table cell: a ``|`` in it (a label's) would start another column."""
+    return str(text).replace("|", "\\|")
 
 
 def _metric_names(records):
@@ -53,7 +88,7 @@ def markdown_table(records, metrics, published, note=None):
     """Test metrics as mean +- std over seeds (when several), best per column in bold, the mean
     best validation score that selected the models, ELECRec's gain, and the published numbers
     beside this run's; the benchmark file's ``note`` (such as what the numbers are not) first."""
-    lines = ["# Results (test split)", ""] + ([f"> {note.strip()}", ""] if note else [])
+    lines = [TITLE, ""] + ([f"> {note.strip()}", ""] if note else [])
     for dataset in dict.fromkeys(r["dataset"] for r in records):
         rows = [r for r in records if r["dataset"] == dataset]
         labels = list(dict.fromkeys(r["label"] for r in rows))
@@ -84,7 +119,8 @@ def markdown_table(records, metrics, published, note=None):
                 row.append(f"{statistics.mean(scores):.4f}" if scores else "-")
             epochs = statistics.mean(r["epochs"] for r in ok) if ok else 0
             speed = statistics.mean(r["seconds_per_epoch"] for r in ok) if ok else 0
-            lines.append(f"| {label} | " + " | ".join(row) + f" | {epochs:.0f} | {speed:.3g} |")
+            lines.append(f"| {escaped(label)} | " + " | ".join(row)
+                         + f" | {epochs:.0f} | {speed:.3g} |")
         elecrec = [l for l in labels if l.startswith("ELECRec")]
         baselines = [l for l in labels if l not in elecrec]
         if elecrec and baselines:
@@ -117,14 +153,14 @@ def protocol_table(rows, labels, metrics):
     for label in labels:
         scored = [r for r in rows if r["label"] == label and r.get("test_by_protocol")]
         if not scored:
-            lines.append(f"| {label} | to re-score |" + " |" * (len(metrics) + 1))
+            lines.append(f"| {escaped(label)} | to re-score |" + " |" * (len(metrics) + 1))
             continue
         first = statistics.mean(r["history_check"]["history_first_share"] for r in scored)
         for p in HISTORY_MASKS:
             values = [f"{statistics.mean(r['test_by_protocol'][p][m] for r in scored):.4f}"
                       for m in metrics]
             own = p == scored[0]["config"]["history_mask"]
-            lines.append(f"| {label} | {p}{' (configured)' if own else ''} | "
+            lines.append(f"| {escaped(label)} | {p}{' (configured)' if own else ''} | "
                          + " | ".join(values) + f" | {f'{first:.3f}' if own else ''} |")
     return lines
 
@@ -137,7 +173,7 @@ def published_table(published, means):
     lines = ["", "Published numbers and this run (relative difference):", "",
              "| model | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for label, numbers in published.items():
-        lines.append(f"| {label}: published | "
+        lines.append(f"| {escaped(label)}: published | "
                      + " | ".join(f"{numbers[m]:.4f}" if m in numbers else "" for m in names)
                      + " |")
         row = []
@@ -149,7 +185,7 @@ def published_table(published, means):
                 row.append(f"{ours:.4f} ({100 * (ours - numbers[m]) / numbers[m]:+.1f}%)")
             else:
                 row.append(f"{ours:.4f}")
-        lines.append(f"| {label}: this run | " + " | ".join(row) + " |")
+        lines.append(f"| {escaped(label)}: this run | " + " | ".join(row) + " |")
     return lines
 
 
@@ -179,7 +215,7 @@ def plot(records, metrics, out):
         ax.set_title(f"{dataset}: test metrics (mean over seeds, bars: std)")
         ax.legend()
         fig.tight_layout()
-        fig.savefig(out / f"metrics_{dataset}.png", dpi=100)
+        save_plot(fig, out / f"metrics_{dataset}.png")
         plt.close(fig)
 
         valid_metric = rows[0]["config"]["valid_metric"].lower()
@@ -207,6 +243,12 @@ def plot(records, metrics, out):
         for ax in axes[0]:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         fig.tight_layout()
-        fig.savefig(out / f"curves_{dataset}.png", dpi=100)
+        save_plot(fig, out / f"curves_{dataset}.png")
         plt.close(fig)
 
+
+
+def save_plot(fig, path):
+    """Write ``fig`` to ``path`` whole or not at all."""
+    with atomic_path(path) as partial:
+        fig.savefig(partial, dpi=100, format="png")

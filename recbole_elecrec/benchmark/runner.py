@@ -1,6 +1,7 @@
 """Running a benchmark's cells, each a ``python -m recbole_elecrec`` process of its own, some at once,
 one GPU each where there are GPUs; a finished cell's record is kept, so a rerun resumes."""
 
+import contextlib
 import json
 import os
 import queue
@@ -10,18 +11,22 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from functools import partial
 from pathlib import Path
 
 import torch
 import yaml
 from tqdm import tqdm
 
-from recbole_elecrec.benchmark.report import write_summaries
+from recbole_elecrec.benchmark.report import check_summaries, write_summaries
 from recbole_elecrec.benchmark.spec import cell_name, read_spec, spec_cells
-from recbole_elecrec.files import check_writable_dir, write_text_atomic
+from recbole_elecrec.errors import error_message
+from recbole_elecrec.files import check_writable_dir, held, write_text_atomic
 
-# a cell's command, to which its settings are added: the installed package, wherever it runs from
-RUN_COMMAND = [sys.executable, "-m", "recbole_elecrec", "--show_progress=False"]
+# a cell's command, to which its settings are added: the installed package, wherever it runs
+# from, as a process that ends with this one (benchmark/cell.py)
+RUN_COMMAND = [sys.executable, "-m", "recbole_elecrec.benchmark.cell", str(os.getpid()),
+               "--show_progress=False"]
 # the cells' processes now running, stopped with the runner (stop_cells)
 _CELLS = {"processes": set(), "stopping": False, "lock": threading.RLock()}
 
@@ -55,26 +60,70 @@ def gpu_ids(env, count):
 
 
 def cell_command(cell, config_file, result_file, gpu=None):
-    """The command line of a cell; ``gpu``: the GPU it has to itself (RecBole's ``gpu_id`` sets
-    CUDA_VISIBLE_DEVICES in the cell's process)."""
+    """The command line of a cell; ``config_file`` relative to the output folder, where the cell
+    runs (RecBole splits config_files at spaces, which the folder's path may hold); ``gpu``: the
+    GPU it has to itself (RecBole's ``gpu_id`` sets CUDA_VISIBLE_DEVICES in the cell's
+    process)."""
     return [*RUN_COMMAND, f"--model={cell['model']}", f"--dataset={cell['dataset']}",
             f"--config_files={config_file}", f"--result_file={result_file}",
             *([f"--gpu_id={gpu}"] if gpu is not None else [])]
 
 
+def record_path(cell, out):
+    return out / "cells" / f"{cell_name(cell)}.json"
+
+
+def read_record(cell, out):
+    """The record of ``cell`` in ``out``, or None. A finished cell is reused only with the same
+    model and settings: one of other settings (a changed benchmark file) is refused, since its
+    figures would pass for the new settings'."""
+    path = record_path(cell, out)
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text(encoding="utf-8"))
+    if record["status"] == "ok":
+        then = {"model": record.get("model"), **record.get("settings", {})}
+        # as the record holds them (JSON)
+        now = json.loads(json.dumps({"model": cell["model"], **cell["settings"]}, default=str))
+        key = next((key for key in {**now, **then}
+                    if (key in then, then.get(key)) != (key in now, now.get(key))), None)
+        if key is not None:
+            there, here = (repr(given[key]) if key in given else "not set" for given in (then, now))
+            raise ValueError(
+                f"--out: {path} is this cell finished with other settings ({key} {there} there, "
+                f"{here} now): give another --out, or remove that file to run the cell again")
+    return record
+
+
 def run_cell(cell, out, env=None, gpus=None):
-    """Run one cell in a process of its own; returns its record (None once the runner stops).
+    """Run one cell in a process of its own and write its record; returns the record (None once
+    the runner stops). The cell is held (``cells/NAME.json.lock``) by this runner and by the
+    cell's process, which inherits the hold: a cell another runner, or a cell process that
+    outlived its runner, still runs is left to it, its files untouched (status "running").
     ``gpus``: a queue of free GPU ids, of which the cell takes one while it runs, unless its
     settings name their own ``gpu_id``."""
-    gpu = gpus.get() if gpus is not None and "gpu_id" not in cell["settings"] else None
-    try:
-        return _run_cell(cell, out, env, gpu)
-    finally:
-        if gpu is not None:
-            gpus.put(gpu)
+    path = record_path(cell, out)
+    with contextlib.ExitStack() as stack:
+        try:
+            lock = stack.enter_context(held(path, "--out"))
+        except ValueError as error:
+            return {**cell, "status": "running", "error": error_message(error)}
+        record = read_record(cell, out)  # another runner may have finished it meanwhile
+        if record is not None and record["status"] == "ok":
+            return record
+        gpu = gpus.get() if gpus is not None and "gpu_id" not in cell["settings"] else None
+        try:
+            record = _run_cell(cell, out, env, gpu, lock)
+        finally:
+            if gpu is not None:
+                gpus.put(gpu)
+        if record is not None:
+            # a runner killed while writing must not lose a finished cell's record
+            write_text_atomic(path, json.dumps(record, indent=1, default=str))
+        return record
 
 
-def _run_cell(cell, out, env, gpu):
+def _run_cell(cell, out, env, gpu, lock):
     name = cell_name(cell)
     # the cell's full result (history, config); a stale one must not stand in for a failed run
     result_file = out / "runs" / f"{name}.json"
@@ -90,13 +139,16 @@ def _run_cell(cell, out, env, gpu):
         if _CELLS["stopping"]:
             return None
         proc = subprocess.Popen(
-            cell_command(cell, config_file, result_file, gpu), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=out, env=env,
-        )
+            cell_command(cell, config_file.relative_to(out), result_file, gpu),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=out, env=env,
+            pass_fds=(lock,))
         _CELLS["processes"].add(proc)
     with proc:
         _, stderr = proc.communicate()
     with _CELLS["lock"]:  # stop_cells iterates the set
         _CELLS["processes"].discard(proc)
+        if _CELLS["stopping"]:  # stopped with the runner: it continues on the next run
+            return None
     record = {**cell, "wall_seconds": round(time.time() - start, 1), "hardware": hardware()}
     if proc.returncode != 0 or not result_file.is_file():
         errors = [l for l in stderr.splitlines() if l.strip()]
@@ -155,15 +207,12 @@ def run_benchmark(spec_path, out=None, summaries_only=False, jobs=1):
     cells = spec_cells(spec, spec_path)
     out = Path(out or Path("results") / Path(spec_path).stem).resolve()
     check_writable_dir(out, "--out")
+    check_summaries(out, spec["datasets"])
+    records = {i: read_record(cell, out) for i, cell in enumerate(cells)}
     (out / "cells").mkdir(parents=True, exist_ok=True)
-    records, todo = {}, []
-    for i, cell in enumerate(cells):
-        path = out / "cells" / f"{cell_name(cell)}.json"
-        record = json.loads(path.read_text()) if path.is_file() else None
-        if record and (record["status"] == "ok" or summaries_only):
-            records[i] = record
-        elif not summaries_only:
-            todo.append((i, cell, path))
+    todo = [] if summaries_only else [
+        (i, cell) for i, cell in enumerate(cells)
+        if records[i] is None or records[i]["status"] != "ok"]
     env = dict(os.environ)
     if jobs > 1:
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
@@ -172,16 +221,13 @@ def run_benchmark(spec_path, out=None, summaries_only=False, jobs=1):
         gpus = queue.Queue()
         for gpu in gpu_ids(env, torch.cuda.device_count()):
             gpus.put(gpu)
-    with tqdm(total=len(cells), initial=len(records), desc="cells", unit="cell",
+    with tqdm(total=len(cells), initial=len(cells) - len(todo), desc="cells", unit="cell",
               disable=summaries_only) as bar, ThreadPoolExecutor(jobs) as pool:
-        running = {pool.submit(run_cell, cell, out, env, gpus): (i, path)
-                   for i, cell, path in todo}
+        running = {pool.submit(run_cell, cell, out, env, gpus): i for i, cell in todo}
         for future in as_completed(running):
-            i, path = running[future]
-            records[i] = future.result()
-            # a runner killed while writing must not lose a finished cell's record
-            write_text_atomic(path, json.dumps(records[i], indent=1, default=str))
+            records[running[future]] = future.result()
             bar.update()
-    records = [records[i] for i in sorted(records)]
-    write_summaries(records, out, spec["published"], spec.get("note"))
-    return records
+    # the summaries hold every finished record, also those other runners wrote meanwhile
+    write_summaries([record for record in map(partial(read_record, out=out), cells) if record],
+                    out, spec["published"], spec.get("note"))
+    return [records[i] for i in sorted(records) if records[i]]

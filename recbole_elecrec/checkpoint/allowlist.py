@@ -1,11 +1,12 @@
-"""Loading RecBole checkpoints without running what a file may carry.
+"""Loading checkpoints without calling anything a file names.
 
-A RecBole checkpoint pickles the whole ``Config`` (and through it the model class) next to the
-weights, and a pickle can call any function it names. So every checkpoint and training state is
-read with torch's ``weights_only`` unpickler, allowing only the classes this package and RecBole
-save. Files RecBole itself saved (pickle protocol 4, which that unpickler cannot read) go through
-a ``pickle.Unpickler`` held to the same allowlist. The numpy / pandas / setuptools
-incompatibilities of RecBole 1.2.1 are handled by version pins in ``setup.py`` instead.
+This package writes plain data (``format``), which torch's weights-only unpickler reads with
+nothing allowed beyond torch's own tensors and containers. Files written before, and RecBole's
+own (pickle protocol 4, which that unpickler cannot read), pickle the whole Config with its enums
+and numpy numbers. Those are read by an unpickler that resolves every name it allows to a
+stand-in holding only data (a Config's state, an enum's value, a number's bytes), never to the
+class or function named, and turned into plain data; any other name is refused before anything
+is built.
 """
 
 import collections
@@ -15,14 +16,11 @@ import zipfile
 
 import numpy as np
 import torch
-import yaml
-from recbole.config import Config as RecBoleConfig
 from recbole.utils.enum_type import EvaluatorType, InputType, ModelType
 
-from recbole_elecrec.config import Config, SettingsLoader
-from recbole_elecrec.utils import get_model
+from recbole_elecrec.checkpoint.format import LOCAL_SETTINGS, plain
 
-# where the model classes a Config names live
+# where the model classes an old Config names live
 _MODEL_PACKAGES = ("recbole.model.", "recbole_elecrec.model.")
 
 
@@ -35,51 +33,130 @@ class UnsafeCheckpoint(ValueError):
 
 
 def load_checkpoint(path, map_location="cpu"):
-    """A checkpoint or training state of this package or RecBole; UnsafeCheckpoint for a file
-    that names anything else, before anything in it is called."""
-    if _pickle_protocol(path) > 2:
-        # weights_only cannot read protocol 4 (RecBole's own saves); torch's unpickler wrapper
-        # resolves every global through _AllowlistUnpickler.find_class, the same allowlist
-        return torch.load(path, map_location=map_location, weights_only=False,
-                          pickle_module=_ALLOWLISTED_PICKLE)
-    allowed = [(allowed_global(name), name)
-               for name in torch.serialization.get_unsafe_globals_in_checkpoint(path)]
-    with torch.serialization.safe_globals(allowed + _NUMBER_DTYPES):
+    """A checkpoint or training state of this package or RecBole as plain data;
+    UnsafeCheckpoint for a file that names anything else, before anything in it is built."""
+    if (_pickle_protocol(path) <= 2
+            and not torch.serialization.get_unsafe_globals_in_checkpoint(path)):
         return torch.load(path, map_location=map_location, weights_only=True)
+    # torch's unpickler wrapper resolves every global through _StandInUnpickler.find_class
+    return plain(torch.load(path, map_location=map_location, weights_only=False,
+                            pickle_module=_STAND_IN_PICKLE))
 
 
-def allowed_global(name):
-    """What ``name`` (``module.qualname``) stands for in a checkpoint: a class this package or
-    RecBole pickles, or the model class of a model they know; UnsafeCheckpoint for anything else."""
-    known = _known_globals()
-    if name in known:
-        return known[name]
-    module, _, short = name.rpartition(".")
-    if module.startswith(_MODEL_PACKAGES) and short.isidentifier():
+class _ConfigState:
+    """An old checkpoint's Config: only its state (the attributes unpickling sets)."""
+
+    def __new__(cls, *args):
+        if args:  # a Config is pickled by its state; a call with arguments would run its code
+            raise UnsafeCheckpoint("a Config built with arguments")
+        return super().__new__(cls)
+
+    def __setstate__(self, state):
+        if not isinstance(state, dict):
+            raise UnsafeCheckpoint("a Config with a state that is not a dict")
+        self.final = state.get("final_config_dict")
+
+    def as_plain(self):
+        if not isinstance(self.final, dict):
+            return None
+        return {key: plain(value) for key, value in self.final.items()
+                if key not in LOCAL_SETTINGS}
+
+
+def _enum_stand_in(kind):
+    """An old checkpoint's member of enum ``kind``: its value, as the member's name."""
+
+    class Member:
+        def __new__(cls, value):
+            member = super().__new__(cls)
+            member.value = value
+            return member
+
+        def as_plain(self):
+            return kind(self.value).name
+
+    return Member
+
+
+def _name_only(name):
+    """A class an old Config names but never calls (its model class, its YAML loader)."""
+
+    class Named:
+        def __new__(cls, *args, **kwargs):
+            raise UnsafeCheckpoint(f"{name} called")
+
+    return Named
+
+
+class _DType:
+    """A numpy dtype: only the numeric ones (random states, metric values)."""
+
+    def __new__(cls, code, align=False, copy=True):
         try:
-            model = get_model(short)  # looks in RecBole's model packages only
-        except ValueError:
-            model = None
-        if model is not None and f"{model.__module__}.{model.__qualname__}" == name:
-            return model
-    raise UnsafeCheckpoint(name)
+            numeric = isinstance(code, str) and len(code) <= 3 and np.dtype(code).kind in "biuf"
+        except TypeError:
+            numeric = False
+        if not numeric:
+            raise UnsafeCheckpoint(f"numpy dtype {code!r}")
+        dtype = super().__new__(cls)
+        dtype.code, dtype.order = code, "="
+        return dtype
+
+    def __setstate__(self, state):
+        if isinstance(state, tuple) and len(state) > 1 and state[1] in ("<", ">", "|", "="):
+            self.order = state[1]
+
+    def numpy(self):
+        return np.dtype(self.code).newbyteorder("=" if self.order == "|" else self.order)
 
 
-def _known_globals():
-    objects = [
-        Config, RecBoleConfig, SettingsLoader, yaml.FullLoader,  # the Config and its YAML loader
-        ModelType, InputType, EvaluatorType,  # its settings
-        np.core.multiarray._reconstruct, np.core.multiarray.scalar, np.ndarray, np.dtype,
-        # torch's own, which weights_only allows anyway: for RecBole's protocol-4 files
-        collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch.device,
-    ]
-    return {f"{obj.__module__}.{obj.__qualname__}": obj for obj in objects}
+def _scalar(dtype, raw):
+    """A numpy number as the Python number it holds."""
+    if not isinstance(dtype, _DType) or not isinstance(raw, bytes):
+        raise UnsafeCheckpoint("a numpy scalar that is not a number")
+    return np.frombuffer(raw, dtype=dtype.numpy(), count=1)[0].item()
 
 
-# the types of the numpy dtypes a pickle builds (random states, numpy scalars): named by no
-# pickle (it names numpy.dtype), but weights_only builds only instances of allowlisted types
-_NUMBER_DTYPES = list({type(np.dtype(code))
-                       for code in np.typecodes["AllInteger"] + np.typecodes["AllFloat"] + "?"})
+class _Array:
+    """A numeric numpy array, as the nested list it holds."""
+
+    def __setstate__(self, state):
+        _, shape, dtype, _, raw = state
+        if not isinstance(dtype, _DType) or not isinstance(raw, bytes):
+            raise UnsafeCheckpoint("a numpy array that is not numeric")
+        self.values = np.frombuffer(raw, dtype=dtype.numpy()).reshape(shape).tolist()
+
+    def as_plain(self):
+        return self.values
+
+
+def _reconstruct(subtype, shape, code):
+    if subtype is not _Array:
+        raise UnsafeCheckpoint("a numpy array of another type")
+    return _Array()
+
+
+def _stand_ins():
+    names = {
+        "recbole.config.configurator.Config": _ConfigState,
+        "recbole_elecrec.config.Config": _ConfigState,
+        "numpy.dtype": _DType,
+        "numpy.ndarray": _Array,
+        # torch's own, which weights_only allows too
+        "collections.OrderedDict": collections.OrderedDict,
+        "torch._utils._rebuild_tensor_v2": torch._utils._rebuild_tensor_v2,
+        "torch.device": torch.device,
+    }
+    for core in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        names.update({f"{core}.scalar": _scalar, f"{core}._reconstruct": _reconstruct})
+    for kind in (ModelType, InputType, EvaluatorType):
+        names[f"{kind.__module__}.{kind.__qualname__}"] = _enum_stand_in(kind)
+    for loader in ("yaml.loader.FullLoader", "recbole_elecrec.config.SettingsLoader"):
+        names[loader] = _name_only(loader)
+    return names
+
+
+_STAND_INS = _stand_ins()
 
 
 def _pickle_protocol(path):
@@ -95,14 +172,19 @@ def _pickle_protocol(path):
     return head[1] if head[:1] == pickle.PROTO else 0
 
 
-class _AllowlistUnpickler(pickle.Unpickler):
-    """pickle's Unpickler resolving only allowlisted names (the Python docs' "restricting
-    globals"): nothing else can be called."""
+class _StandInUnpickler(pickle.Unpickler):
+    """pickle's Unpickler resolving names to stand-ins only (the Python docs' "restricting
+    globals"): nothing a file names is called."""
 
     def find_class(self, module, name):
-        return allowed_global(f"{module}.{name}")
+        full = f"{module}.{name}"
+        if full in _STAND_INS:
+            return _STAND_INS[full]
+        if module.startswith(_MODEL_PACKAGES) and name.isidentifier():
+            return _name_only(full)  # an old Config's model class, never called
+        raise UnsafeCheckpoint(full)
 
 
 # what torch.load takes as its pickle_module
-_ALLOWLISTED_PICKLE = types.SimpleNamespace(__name__="allowlisted_pickle",
-                                            Unpickler=_AllowlistUnpickler)
+_STAND_IN_PICKLE = types.SimpleNamespace(__name__="stand_in_pickle",
+                                         Unpickler=_StandInUnpickler)

@@ -18,6 +18,8 @@ class HistorySequentialDataset(SequentialDataset):
     history_length_field = "history_length"
     # set when the .inter file has no time column: one line for the run's log
     order_note = None
+    # set when rows repeat another row's user, item and time: one warning line for the run
+    duplicate_note = None
 
     def _load_inter_feat(self, token, dataset_path):
         """Without a time column, a row's position in the file is its time.
@@ -35,6 +37,32 @@ class HistorySequentialDataset(SequentialDataset):
         self.set_field_property(self.time_field, FeatureType.FLOAT, FeatureSource.INTERACTION, 1)
         self.field2bucketnum[self.time_field] = 2  # as RecBole gives every loaded float field
         self.order_note = f"{token}.inter {reason}: each user's interactions keep their file order"
+
+    def _remove_duplication(self):
+        """Count (and with ``drop_duplicate_rows`` drop) rows that repeat another row's user,
+        item and time: a doubled row puts a user's target into its own history."""
+        super()._remove_duplication()
+        columns = [self.uid_field, self.iid_field, self.time_field]
+        repeated = self.inter_feat.duplicated(subset=columns)
+        count = int(repeated.sum())
+        if not count:
+            return
+        if self.config["drop_duplicate_rows"]:
+            self.inter_feat = self.inter_feat[~repeated]
+            self.duplicate_note = f"dropped {count} rows repeating another row's user, item and time"
+        else:
+            self.duplicate_note = (f"{count} rows repeat another row's user, item and time "
+                                   "(set drop_duplicate_rows: True to drop them)")
+
+    def _data_processing(self):
+        """Then each user's interactions in the order of their exact times: RecBole sorts them
+        later as float32, which cannot tell apart Unix seconds within 2 minutes; its sort is
+        stable, so this order is kept."""
+        super()._data_processing()
+        frame = self.inter_feat
+        order = np.lexsort((frame[self.time_field].to_numpy(np.float64),
+                            frame[self.uid_field].to_numpy()))
+        self.inter_feat = frame.iloc[order].reset_index(drop=True)
 
     def data_augmentation(self):
         self.sort(by=[self.uid_field, self.time_field], ascending=True)
@@ -64,6 +92,22 @@ class HistorySequentialDataset(SequentialDataset):
         offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         items = self.user_items[np.repeat(self.user_items_indptr[uids], lengths) + offsets]
         return torch.from_numpy(rows), torch.from_numpy(items)
+
+    def _fill_nan(self):
+        """RecBole's, with each filled column assigned back: its ``feat[field].fillna(...,
+        inplace=True)`` fills a copy under pandas 3's copy-on-write and leaves the gaps."""
+        for feat_name in self.feat_name_list:
+            feat = getattr(self, feat_name)
+            for field in feat:
+                ftype = self.field2type[field]
+                if ftype == FeatureType.TOKEN:
+                    feat[field] = feat[field].fillna(value=0)
+                elif ftype == FeatureType.FLOAT:
+                    feat[field] = feat[field].fillna(value=feat[field].mean())
+                else:
+                    dtype = np.int64 if ftype == FeatureType.TOKEN_SEQ else np.float64
+                    feat[field] = feat[field].apply(
+                        lambda x: np.array([], dtype=dtype) if isinstance(x, float) else x)
 
 
 class ELECRecDataset(HistorySequentialDataset):

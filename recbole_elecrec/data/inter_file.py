@@ -125,7 +125,7 @@ def check_rows(config, path, header, loaded):
         return  # pandas splits on a regular expression then: rows are not checked
     names = list(header)
     checks = [(names.index(config[key]), key, check)
-              for key, check in (("USER_ID_FIELD", _present), ("ITEM_ID_FIELD", _present),
+              for key, check in (("USER_ID_FIELD", _token), ("ITEM_ID_FIELD", _token),
                                  ("TIME_FIELD", _finite))
               if config[key] in loaded and config[key] in header]
     with open(path, encoding=config["encoding"], newline="") as file:
@@ -162,6 +162,15 @@ def _present(value):
     if value in STR_NA_VALUES:  # pandas' missing values
         return f"is missing ({value!r} reads as no value)"
     return None
+
+
+def _token(value):
+    """An id: present, without spaces around it (RecBole keeps them: ' 5' and '5' would be two
+    items)."""
+    if value != value.strip():
+        return (f"{value!r} has spaces around it, which would make it another id than "
+                f"{value.strip()!r}: remove them")
+    return _present(value)
 
 
 def _finite(value):

@@ -1,5 +1,6 @@
 """The SASRec encoder that ELECRec's generator and discriminator are both made of."""
 
+import torch
 from torch import nn
 from recbole.model.layers import TransformerEncoder
 
@@ -48,6 +49,14 @@ class SASRecNetwork(nn.Module):
             hidden_act=config["hidden_act"],
             layer_norm_eps=config["layer_norm_eps"],
         )
+
+    @classmethod
+    def training_bytes(cls, config, prefix, n_items, max_seq_length):
+        """The bytes ``from_config`` makes a network of take to train with Adam (float32 weights,
+        their gradients, two moments), counted on the meta device: nothing is allocated."""
+        with torch.device("meta"):
+            network = cls.from_config(config, prefix, n_items, max_seq_length)
+        return 4 * 4 * sum(parameter.numel() for parameter in network.parameters())
 
     def forward(self, item_seq, position_ids, attention_mask):
         """Hidden states of every position. ``attention_mask``: additive, [B 1 L L]."""

@@ -2,6 +2,8 @@
 
 import torch
 
+from recbole_elecrec.errors import diverged
+
 
 class GeneratorSampler:
     """Draws one item per position from softmax(prob_power * logits) and picks which positions
@@ -38,8 +40,8 @@ class GeneratorSampler:
     def sample_items(self, probs, allowed=None):
         """One column per row of the generator's softmax ``probs`` [M C], which it overwrites,
         among the ``allowed`` columns (see ``allowed``), and which rows were lost: their allowed
-        probabilities all underflowed to 0, so their draw (a placeholder, 0) awaits ``resample``.
-        Nothing here waits for the device."""
+        probabilities all underflowed to 0 (or are NaN: training diverged), so their draw (a
+        placeholder, 0) awaits ``resample``. Nothing here waits for the device."""
         if allowed is None:
             probs[:, 0] = 0.0
         else:
@@ -47,16 +49,27 @@ class GeneratorSampler:
         top = probs.amax(-1, keepdim=True)
         if self.prob_power != 1.0:  # relative to the best allowed item, which weighs 1
             probs.div_(top.clamp_min(torch.finfo(probs.dtype).tiny)).pow_(self.prob_power)
-        lost = top[:, 0] == 0
+        lost = ~(top[:, 0] > 0)
+        probs.masked_fill_(lost.unsqueeze(1), 0.0)
         probs[:, 0] += lost  # some mass for the lost rows' placeholder draws
         return self.draw(probs), lost
 
     def resample(self, items, lost, allowed, log_probs_of, rows=256):
         """Draw again, in place in ``items``, at the ``lost`` rows of ``sample_items``, weighed
-        from their log-softmax ``log_probs_of(row indices)``, ``rows`` rows at a time."""
+        from their log-softmax ``log_probs_of(row indices)``, ``rows`` rows at a time; refused
+        where those are not finite (training diverged)."""
         lost_rows = lost.nonzero().squeeze(1)  # the one wait for the device
-        for part in lost_rows.split(rows) if lost_rows.numel() else ():
-            items[part] = self.draw(self.weights(log_probs_of(part), allowed))
+        if not lost_rows.numel():
+            return items
+        not_finite = torch.zeros((), dtype=torch.bool, device=items.device)
+        for part in lost_rows.split(rows):
+            weights = self.weights(log_probs_of(part), allowed)
+            bad = ~torch.isfinite(weights).all(-1, keepdim=True)
+            not_finite |= bad.any()
+            weights.masked_fill_(bad, 0.0)[:, :1] += bad  # a placeholder draw, as in sample_items
+            items[part] = self.draw(weights)
+        if not_finite:  # read once, whatever the number of parts
+            raise diverged("the generator's next-item scores are not finite")
         return items
 
     def weights(self, log_probs, allowed=None):

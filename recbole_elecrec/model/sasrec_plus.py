@@ -19,6 +19,7 @@ from recbole_elecrec.model import backbones
 from recbole_elecrec.model.item_softmax import item_softmax
 from recbole_elecrec.model.network import SASRecNetwork, init_weights
 from recbole_elecrec.optim import SHARED_UPDATES
+from recbole_elecrec.memory import check_memory
 
 
 class TrainingRows(NamedTuple):
@@ -97,7 +98,14 @@ class SASRecPlus(SequentialRecommender):
         """A ``gen`` or ``dis`` network: SASRec from the ``{prefix}_*`` settings, or the
         backbone's RecBole model from its own."""
         if self.backbone == backbones.DEFAULT:
-            return SASRecNetwork.from_config(config, prefix, self.n_items, self.max_seq_length)
+            sizes = (self.n_items, self.max_seq_length)
+            check_memory(SASRecNetwork.training_bytes(config, prefix, *sizes), config["device"],
+                         f"training its {prefix} network (weights, gradients, Adam's moments)",
+                         f"{prefix}_hidden_size {config[f'{prefix}_hidden_size']} "
+                         f"({prefix}_inner_size {config[f'{prefix}_inner_size']}, {prefix}_n_layers "
+                         f"{config[f'{prefix}_n_layers']}, MAX_ITEM_LIST_LENGTH "
+                         f"{self.max_seq_length}, {self.n_items} items)")
+            return SASRecNetwork.from_config(config, prefix, *sizes)
         return backbones.BACKBONES[self.backbone].model(config, dataset)
 
     def _init_network(self, network, config, prefix):
@@ -156,8 +164,9 @@ class SASRecPlus(SequentialRecommender):
 
         When padded positions take part, every position is scored: one chunk, the full window.
         Otherwise rows are sorted by length and cut into chunks of ``length_bucket_rows``
-        (0: one chunk), each only as wide as its longest row, and real targets are scored.
-        In the prefix layout only each row's last target is scored, in one full-window chunk:
+        (0: one chunk), each only as wide as its longest row, and real targets are scored
+        (the chunks' dropout masks are drawn per chunk: with dropout, another chunk size is
+        another random draw, as another seed is; without, the same loss). In the prefix layout only each row's last target is scored, in one full-window chunk:
         the backbone sees the rows exactly as RecBole gives them.
         """
         item_seq = interaction[self.ITEM_SEQ]
