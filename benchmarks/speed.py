@@ -1,6 +1,7 @@
 """Training and evaluation speed of ELECRec's paths against SASRec+, in one process.
 
     python benchmarks/speed.py --dataset Beauty [--batches 20] [--data_path dataset] [--threads 2]
+        [--compare softmax_chunk_rows=256,auto]
 
 Times training steps (forward, backward, optimizer step) on the same batches for:
   fast           ELECRec without the reference's padding quirks, inverse-CDF sampling
@@ -8,7 +9,8 @@ Times training steps (forward, backward, optimizer step) on the same batches for
                  shared weights updated twice a step (shared_updates: twice)
   sasrec_plus    SASRec+ (the generator alone), loss over real targets (same rows, same trimming)
   sasrec_plus_50 SASRec+ with its loss over all 50 positions (the reference's generator)
-then one full test evaluation with the dataset's protocol. Each variant's optimizer is built as
+then one full test evaluation with the dataset's protocol. With --compare KEY=A,B,..., only the
+fast path, once per value of the setting KEY, timed the same way (no evaluation). Each variant's optimizer is built as
 training builds it; the variants are timed in interleaved rounds, so their ratios hold on a busy
 machine too. Epoch seconds are seconds per batch times the batches of an epoch. Peak RSS is the
 process's peak after the fast path's first step (its own) and at the end (the exact path's). The
@@ -85,6 +87,15 @@ def time_variants(variants, batches, counts, device):
     return {name: sum(t) / len(t) for name, t in timings.items()}
 
 
+def compared_variants(compare, dataset_name, dataset, settings):
+    """The fast path once per value of ``compare`` ('KEY=A,B'), by name 'KEY=A'; a value
+    RecBole would read as a number is one."""
+    key, values = compare.split("=", 1)
+    return {f"{key}={value}": build_variant(
+        "fast", dataset_name, dataset, {**settings, key: int(value) if value.isdigit() else value})
+        for value in values.split(",")}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="Beauty")
@@ -92,6 +103,7 @@ def main():
     parser.add_argument("--batches", type=int, default=20, help="timed batches per variant")
     parser.add_argument("--exact_batches", type=int, default=6, help="timed batches, exact path")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    parser.add_argument("--compare", help="KEY=A,B,...: the fast path per value of KEY only")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -107,6 +119,17 @@ def main():
         if len(batches) == max(args.batches, args.exact_batches):
             break
     rows = sum(len(b) for b in batches) / len(batches)
+
+    if args.compare:
+        variants = compared_variants(args.compare, args.dataset, train._dataset, settings)
+        per_batch = time_variants(variants, batches, dict.fromkeys(variants, args.batches), device)
+        print(f"{args.dataset}: fast path, {len(train)} batches per epoch, "
+              f"{torch.get_num_threads()} threads")
+        for name, seconds in per_batch.items():
+            print(f"{name:<32}{seconds * len(train):>8.1f} s/epoch")
+        print(json.dumps({name: round(seconds * len(train), 2)
+                          for name, seconds in per_batch.items()}))
+        return
 
     # the fast path first, alone, so that the peak memory after its steps is its own
     variants = {"fast": build_variant("fast", args.dataset, train._dataset, settings)}

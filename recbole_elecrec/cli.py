@@ -21,7 +21,8 @@ from recbole_elecrec.quick_start import evaluate_checkpoint, run
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         description="Train and evaluate ELECRec or any RecBole model. Other RecBole settings "
-        "pass through as --key=value (e.g. --epochs=5 --gpu_id=0).",
+        "pass through as --key=value (e.g. --epochs=5 --gpu_id=0); 'python -m "
+        "recbole_elecrec.settings MODEL' lists every one with its default.",
     )
     parser.add_argument("--model", "-m",
                         help="ELECRec or a RecBole model name (default: ELECRec; with --eval_only, "

@@ -21,6 +21,7 @@ from recbole_elecrec.distributed import process_device
 from recbole_elecrec.files import check_not_held, check_writable_dir, check_writable_file
 from recbole_elecrec.memory import check_memory
 from recbole_elecrec.model import SASRecPlus, backbones
+from recbole_elecrec.model.network import ATTENTIONS
 from recbole_elecrec.protocols import HISTORY_MASKS
 from recbole_elecrec.utils import get_model
 
@@ -385,7 +386,7 @@ NETWORKS = ("", "gen_", "dis_")  # RecBole's transformers' settings, and ELECRec
 RANGES = [
     (("epochs", "train_batch_size", "eval_batch_size", "MAX_ITEM_LIST_LENGTH",
       # RecBole skips validation below 1, and tests the last model: there would be no best one
-      "eval_step", "embedding_size",
+      "eval_step", "embedding_size", "threads",
       *(f"{net}{size}" for net in NETWORKS
         for size in ("hidden_size", "n_layers", "n_heads", "inner_size"))),
      True, lambda value: value > 0, "positive"),
@@ -404,15 +405,20 @@ RANGES = [
 ]
 
 
+# settings of RANGES that also take a word in place of a number
+WORDS = {"softmax_chunk_rows": ("auto",)}
+
+
 def check_ranges(config):
     for keys, integer, holds, requirement in RANGES:
         for key in keys:
             value = config[key]
-            if value is None:
+            if value is None or value in WORDS.get(key, ()):
                 continue
             if not (is_integer(value) if integer else is_number(value)):
                 kind = "an integer" if integer else "a finite number"
-                raise ValueError(f"{key} must be {kind}, got '{value}'")
+                words = "".join(f" or '{word}'" for word in WORDS.get(key, ()))
+                raise ValueError(f"{key} must be {kind}{words}, got '{value}'")
             if not holds(value):
                 raise ValueError(f"{key} must be {requirement}, got {value}")
 
@@ -484,6 +490,8 @@ def check_saved_settings(config):
 CHOICES = [
     # RecBole's FeedForward (SASRec, BERT4Rec, ... and this package's networks)
     ("hidden_act", ("gelu", "relu", "swish", "tanh", "sigmoid")),
+    # this package's SASRec networks: a wrong value would silently run RecBole's attention
+    ("attention", ATTENTIONS),
 ]
 
 

@@ -4,6 +4,7 @@ RecBole's own ``recbole.quick_start`` cannot find models outside RecBole (and im
 these functions mirror its API for ELECRec and every built-in model.
 """
 
+import functools
 import logging
 import os
 import resource
@@ -70,10 +71,47 @@ def build(model=None, dataset=None, config_file_list=None, config_dict=None, loa
     return build_from_config(config, load_weights)
 
 
+def choose_threads(cores, load, processes=1):
+    """Threads for each of ``processes`` on ``cores`` with ``load`` (1-minute load average) of
+    other work: the free cores, shared, at least 1. torch's default, every core, oversubscribes a
+    busy machine and slows each step many times over."""
+    free = min(cores, cores - round(load))
+    return max(1, free // processes)
+
+
+# torch's own thread count (its physical cores, or OMP_NUM_THREADS), before a run sets another
+TORCH_THREADS = torch.get_num_threads()
+
+
+@functools.cache
+def free_threads(processes):
+    """``choose_threads`` for this machine, read once per process: later, the load average
+    counts this process's own runs."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(TORCH_THREADS)
+    cores = min(TORCH_THREADS, len(usable))
+    load = os.getloadavg()[0]
+    threads = choose_threads(cores, load, processes)
+    return threads, f"{cores} cores, load {load:.1f}, {processes} process(es) of the run"
+
+
+def set_threads(config):
+    """Set torch's CPU threads from ``threads``, else OMP_NUM_THREADS (torch read it), else
+    ``free_threads``; returns the line that says so."""
+    if config["threads"]:
+        torch.set_num_threads(config["threads"])
+        return f"torch threads: {config['threads']} (the threads setting)"
+    if os.environ.get("OMP_NUM_THREADS"):
+        return f"torch threads: {torch.get_num_threads()} (OMP_NUM_THREADS)"
+    threads, why = free_threads(config["nproc"] or 1)
+    torch.set_num_threads(threads)
+    return f"torch threads: {threads} ({why}; set threads or OMP_NUM_THREADS to choose)"
+
+
 def build_from_config(config, load_weights=None, evaluate_only=False):
     """``build`` for a settled ``config``; ``evaluate_only``: a trainer that creates no
     checkpoint or tensorboard folder (``evaluation_trainer``)."""
     quiet_recbole_warnings()  # as the command line does, for calls from Python too
+    threads = set_threads(config)
     if not config["single_spec"]:
         init_process_group(config)
     data, loaded, (train_data, valid_data, test_data), model = data_and_model(config)
@@ -89,8 +127,9 @@ def build_from_config(config, load_weights=None, evaluate_only=False):
     logger = logging.getLogger()
     logger.info(config)
     logger.info(loaded)
+    logger.info(threads)
     if getattr(data, "order_note", None):  # once, now that the run's log exists
-        logger.info(data.order_note)
+        logger.warning(data.order_note)
     if getattr(data, "duplicate_note", None):
         logger.warning(f"{config['dataset']}.inter: {data.duplicate_note}")
     logger.info(model)

@@ -13,6 +13,9 @@ INTER = {
     "open_quote": 'u1\t"i2\t2',  # a quoted value runs to the end of the file
     "spaced_item": "u1\ti2 \t2",  # RecBole keeps the space: another item than i2
 }
+# CSV exports whose time column is not called timestamp (file order would ignore it)
+CSV = {"time": "user:token,item:token,time:float", "date": "user:token,item:token,date:token",
+       "rating": "user:token,item:token,rating:float"}
 BENCHMARK = "models: [{model: ELECRec}]\n"  # a model entry, for specs whose problem lies elsewhere
 SPECS = {  # benchmark files, data_NAME.yaml
     "datasets_text": "datasets: toy\n" + BENCHMARK,
@@ -39,6 +42,13 @@ SPECS = {  # benchmark files, data_NAME.yaml
 def run_data(name, *args):
     """A run on the case's own data_NAME dataset."""
     return ["--data_path=.", f"--dataset=data_{name}", *args]
+
+
+def run_csv(name, *args):
+    """A run on the CSV export data_csv_NAME, its separator, id fields and columns set."""
+    columns = [column.split(":")[0] for column in CSV[name].split(",")]
+    return run_data(f"csv_{name}", "--field_separator=,", "--USER_ID_FIELD=user",
+                    "--ITEM_ID_FIELD=item", f"--load_col={{'inter': {columns}}}", *args)
 
 
 def spec(name, *args):
@@ -71,6 +81,14 @@ CASES = [
     ("data-inter-short-user-nproc", "run", run_data("short_user", "--nproc=2"),
      ["user 'u2' has 2 interactions"]),
     ("data-inter-latin1", "run", run_data("latin1"), ["data_latin1.inter", "set encoding"]),
+    ("data-csv-time-column", "run", run_csv("time"),
+     ["data_csv_time.inter has no time column 'timestamp' (TIME_FIELD)", "--TIME_FIELD=time"]),
+    ("data-csv-date-token-column", "run", run_csv("date"),
+     ["(TIME_FIELD) but has 'date' (as date:float)", "--TIME_FIELD=date"]),
+    ("data-csv-other-float-column", "run", run_csv("rating"),
+     ["(TIME_FIELD) but has 'rating'", "--TIME_FIELD=rating", "--TIME_FIELD=None"]),
+    ("data-csv-time-column-nproc", "run", run_csv("time", "--nproc=2"),
+     ["--TIME_FIELD=time"]),
     ("data-prepare-next-line", "prepare", ["d", "--source=data_nel.txt", "--data_path=out"],
      ["data_nel.txt, line 1", "U+0085"]),
     ("data-prepare-line-separator", "prepare", ["d", "--source=data_ls.txt", "--data_path=out"],
@@ -123,6 +141,11 @@ def lay_out(cwd):
         folder = cwd / f"data_{name}"
         folder.mkdir()
         (folder / f"data_{name}.inter").write_text("\n".join([HEADER, rows[0], bad, *rows]) + "\n")
+    for name, header in CSV.items():
+        folder = cwd / f"data_csv_{name}"
+        folder.mkdir()
+        lines = [f"u{user},i{(user * 7 + k) % 11},{100 - k}" for user in range(3) for k in range(4)]
+        (folder / f"data_csv_{name}.inter").write_text("\n".join([header, *lines]) + "\n")
     (cwd / "data_short_user").mkdir()
     many = [f"u1\ti{k}\t{k}" for k in range(30)]  # more items than the largest top-k
     (cwd / "data_short_user" / "data_short_user.inter").write_text(

@@ -18,6 +18,8 @@ CASES = [
      ["settings_python_tag.yaml", "line 1 has the tag !!python/complex"]),
     # ranges
     ("settings-stopping-step", "run", ["--stopping_step=-5"], ["stopping_step must be >= 0"]),
+    ("settings-softmax-chunk-rows", "run", ["--softmax_chunk_rows=many"],
+     ["softmax_chunk_rows must be an integer or 'auto'", "'many'"]),
     ("settings-eval-step", "run", ["--eval_step=0"], ["eval_step must be positive"]),
     ("settings-dis-loss-weight", "run", ["--dis_loss_weight=-1"],
      ["dis_loss_weight must be >= 0"]),
@@ -58,6 +60,7 @@ CASES = [
     ("settings-encoding-of-bytes", "run", ["--encoding=hex"], ["encoding", "'hex'"]),
     ("settings-hidden-act", "run", ["--hidden_act=relux"],
      ["hidden_act must be one of", "'relux'"]),
+    ("settings-attention", "run", ["--attention=flash"], ["attention must be one of", "'flash'"]),
     ("settings-model-without-labels", "run", ["--dataset=tiny", "--model=FM"],
      ["model FM reads a label per interaction", "LABEL_FIELD 'label'", "tiny has none",
       "threshold"]),

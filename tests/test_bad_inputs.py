@@ -40,6 +40,7 @@ CASES = [
     ("epochs-twice", "run", ["--dataset=tiny", "--epochs=1", "--epochs=2"], ["--epochs", "twice"]),
     ("epochs-space", "run", ["--dataset=tiny", "--epochs", "5"], ["unrecognized argument"]),
     ("batch-size", "run", ["--dataset=tiny", "--train_batch_size=0"], ["train_batch_size"]),
+    ("threads-zero", "run", ["--dataset=tiny", "--threads=0"], ["threads must be positive"]),
     ("nproc-zero", "run", ["--dataset=tiny", "--nproc=0"], ["nproc"]),
     ("nproc-negative", "run", ["--dataset=tiny", "--nproc=-1"], ["nproc"]),
     ("world-size", "run", ["--dataset=tiny", "--nproc=2", "--world_size=1"], ["world_size"]),
@@ -428,7 +429,16 @@ def test_checkpoints_as_this_package_and_recbole_save_them_load(data_path, workd
     # as RecBole's own method saves (pickle protocol 4, the whole Config pickled), which this
     # package's once called
     Trainer._save_checkpoint(trainer, 0, saved_model_file=str(workdir / "recbole.pth"))
-    for path in (trainer.saved_model_file, workdir / "recbole.pth"):
+    # as this package once saved training states: the Config, numpy numbers and random state
+    import numpy as np
+
+    old = {**trainer._checkpoint(0), "config": trainer.config, "best_valid_score": np.float64(.5),
+           "random": {"numpy": np.random.get_state()}}
+    torch.save(old, workdir / "old_state.pth")
+    loaded = read_checkpoint(workdir / "old_state.pth")
+    assert loaded["best_valid_score"] == 0.5 and type(loaded["best_valid_score"]) is float
+    assert loaded["random"]["numpy"][1] == np.random.get_state()[1].tolist()
+    for path in (trainer.saved_model_file, workdir / "recbole.pth", workdir / "old_state.pth"):
         checkpoint = read_checkpoint(path)
         config = saved_config(checkpoint, path)
         assert config.model_class is type(trainer.model) and config["model"] == model

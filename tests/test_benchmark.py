@@ -45,7 +45,8 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
         assert run_result["history"] == cell["history"] and run_result["config"] == cell["config"]
         saved = Path(cell["config"]["checkpoint_dir"])  # one folder per cell: cells run at once
         assert saved == out / "saved" / path.stem and len(list(saved.glob("*.pth"))) == 1
-        assert (out / cell["checkpoint"]).resolve() == next(saved.glob("*.pth")).resolve()
+        # absolute: usable from the folder the user runs compare in
+        assert Path(cell["checkpoint"]) == next(saved.glob("*.pth"))
         if cell["model"] == "ELECRec":
             assert {"gen_loss", "dis_loss", "dis_acc_kept", "replace_rate"} <= set(cell["history"][0])
 
@@ -67,7 +68,7 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
 
     table = (out / "results.md").read_text()
     assert table.splitlines()[2].startswith("> A wiring check")  # the file's note, first
-    assert "| ELECRec |" in table and "±" in table and "**" in table
+    assert "| ELECRec | 2 |" in table and "] |" in table and "**" in table  # n, interval
     assert "| valid ndcg@20 | epochs |" in table
     records = [json.loads(p.read_text()) for p in cells]
     elecrec = [r["best_valid"]["ndcg@20"] for r in records if r["label"] == "ELECRec"]
@@ -99,7 +100,7 @@ def test_a_failing_cell_is_recorded_and_the_others_run(tmp_path):
     path = tmp_path / "mixed.yaml"
     path.write_text(yaml.safe_dump(spec))
     result = run(path, tmp_path / "out", tmp_path)
-    assert result.returncode == 0 and "1 cells ok, 1 failed" in result.stdout
+    assert result.returncode == 1 and "1 cells ok, 1 failed" in result.stdout
     failed = json.loads((tmp_path / "out" / "cells" / "toy__NoSuchModel__seed1.json").read_text())
     assert failed["status"] == "failed" and "unknown model 'NoSuchModel'" in failed["error"]
     assert "failed: NoSuchModel seed 1" in (tmp_path / "out" / "results.md").read_text()
@@ -339,10 +340,10 @@ def test_a_finished_cell_of_other_settings_is_refused(tmp_path, capsys):
     assert str(record) in errors[0] and "learning_rate 0.01 there, not set now" in errors[0]
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before  # nothing written
 
-    # the same settings: the cell is reused, none trained
+    # the same settings, the data on another machine: the cell is reused, none trained
     record.unlink()
     out.joinpath("cells").rmdir()
-    finished_record(path, out)
+    finished_record(path, out, data_path="/another/machine/dataset")
     code, stdout, errors = run_main(capsys, path, "--out", out)
     assert code == 0 and stdout.startswith("1 cells ok, 0 failed"), errors
     assert not (out / "runs").exists()
@@ -386,11 +387,52 @@ def test_a_label_holding_a_bar_stays_in_its_column():
                 "seconds_per_epoch": 1.0, "test": {"hit@10": 0.2, "ndcg@10": 0.1}}]
     table = markdown_table(records, ["hit@10", "ndcg@10"], {"toy": {"A|B": {"hit@10": 0.2}}})
     rows = [line for line in table.splitlines() if line.startswith("|")]
-    assert r"| A\|B | **0.2000** | **0.1000** | 1 | 1 |" in rows
+    assert r"| A\|B | 1 | **0.2000** | **0.1000** | 1 | 1 |" in rows
     assert r"| A\|B: published | 0.2000 |" in rows
     for header, *body in ([rows[0], rows[2]], rows[3:]):
         columns = header.count("|")
         assert all(row.replace(r"\|", "").count("|") == columns for row in body)
+
+
+def table_rows_keep_their_columns(table):
+    """Every table of ``table`` (Markdown) has as many columns in each row as in its header."""
+    tables = [block.splitlines() for block in ("\n" + table).split("\n\n")
+              if block.startswith("|")]
+    assert tables
+    for header, _, *body in tables:
+        columns = header.replace(r"\|", "").count("|")
+        assert all(row.replace(r"\|", "").count("|") == columns for row in body), header
+
+
+def test_every_cell_failing_exits_1_and_the_tables_stay_whole(tmp_path, capsys, monkeypatch):
+    from recbole_elecrec.benchmark import runner
+
+    path, out = one_cell_spec(tmp_path), tmp_path / "out"
+    monkeypatch.setattr(runner, "_run_cell", lambda cell, out, env, gpu, lock: {
+        **cell, "status": "failed", "error": "error: unknown dataset 'toy'"})
+    code, stdout, errors = run_main(capsys, path, "--out", out)
+    assert code == 1 and stdout.startswith("0 cells ok, 1 failed") and not errors
+    table = (out / "results.md").read_text()
+    assert r"| A\|B | 0 | - | - |" in table and "failed: A|B seed 1" in table
+    table_rows_keep_their_columns(table)
+    code, stdout, _ = run_main(capsys, path, "--out", out, "--summaries_only")
+    assert code == 0 and stdout.startswith("0 cells ok, 1 failed")  # ran nothing
+
+
+def test_cells_show_n_a_95_interval_and_a_best_epoch_at_the_cap():
+    from recbole_elecrec.benchmark.report import markdown_table
+
+    def cell(seed, ndcg, best_epoch):
+        return {"dataset": "toy", "label": "A", "seed": seed, "status": "ok", "epochs": 5,
+                "best_epoch": best_epoch, "seconds_per_epoch": 1.0, "test": {"ndcg@10": ndcg}}
+
+    table = markdown_table([cell(1, 0.10, 2), cell(2, 0.12, 4), cell(3, 0.14, 3)],
+                           ["ndcg@10"], {})
+    # mean 0.12, std 0.02, t(0.975, 2) = 4.303: 0.12 -+ 4.303 * 0.02 / sqrt(3) = 0.0703, 0.1697
+    assert "| A | 3 | **0.1200 [0.0703, 0.1697]** | 5 | 1 |" in table
+    assert "- best epoch is the last (5 epochs, capped, maybe not converged): A seed 2" in table
+    assert "seed 1" not in table and "seed 3" not in table
+    table_rows_keep_their_columns(table)
 
 
 @pytest.mark.slow

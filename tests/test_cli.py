@@ -418,3 +418,33 @@ def test_ctrl_c_ends_a_command_in_one_line_with_status_130(monkeypatch, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
     assert captured.err.startswith("interrupted") and "--training_state" in captured.err
+
+
+@pytest.mark.parametrize("model, files", [
+    ("ELECRec", ["recbole/properties/overall.yaml", "properties/overall.yaml",
+                 "model/SASRecPlus.yaml", "model/ELECRec.yaml"]),
+    ("SASRec", ["recbole/properties/overall.yaml", "properties/model/SASRec.yaml",
+                "properties/overall.yaml"]),
+])
+def test_settings_lists_every_property_file_of_the_model_in_order(capsys, model, files):
+    from recbole_elecrec import settings
+
+    assert settings.main([model]) == 0
+    out = capsys.readouterr().out
+    headers = [line for line in out.splitlines() if line.startswith("--- ")]
+    assert len(headers) == len(files)
+    assert all(header.endswith(name) for header, name in zip(headers, files)), headers
+    assert "sample_ratio:" in out if model == "ELECRec" else "sample_ratio:" not in out
+    assert "threads: ~" in out and "learning_rate:" in out
+
+
+def test_a_python_run_is_quiet_with_state_warning(data_path, workdir, capfd):
+    """RecBole's ``state`` (its log level) and ``show_progress``: no config, model or epoch
+    lines; the result comes back all the same."""
+    from recbole_elecrec.quick_start import run
+
+    result = run("ELECRec", "tiny", config_dict=small_settings(
+        data_path, epochs=1, state="warning", show_progress=False))
+    out, err = capfd.readouterr()
+    assert out == "" and "INFO" not in err and "ELECRec(" not in err, err[-2000:]
+    assert result["test"]["ndcg@10"] >= 0

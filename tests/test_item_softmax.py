@@ -4,7 +4,7 @@ and gradients, and draws from softmax(prob_power x logits), whatever the chunk s
 import pytest
 import torch
 
-from recbole_elecrec.model.item_softmax import item_softmax
+from recbole_elecrec.model.item_softmax import chunk_rows, item_softmax, l2_cache_bytes
 from recbole_elecrec.model.sampler import GeneratorSampler
 
 N_ITEMS = 23  # column 0 is the padding item
@@ -132,3 +132,99 @@ def test_a_step_waits_for_the_device_as_often_whatever_the_chunk_size(method):
         assert drawn.shape == (60,) and drawn.min() >= 1
         counts.append(device_reads.count)
     assert counts[0] == counts[1] == counts[2] <= 6, counts
+
+
+class ProductCount:
+    """Counts the matrix products run inside it (mm, addmm, ...), at the dispatcher."""
+
+    PRODUCTS = {"mm", "addmm", "addmm_", "bmm", "matmul"}
+
+    def __enter__(self):
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        counter = self
+
+        class Products(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                counter.count += func.overloadpacket.__name__ in ProductCount.PRODUCTS
+                return func(*args, **(kwargs or {}))
+
+        self.count, self.mode = 0, Products()
+        self.mode.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.mode.__exit__(*exc)
+
+
+@pytest.mark.parametrize("grad_mode,need,products", [
+    (False, (True, True), 1), (True, (True, True), 3), (True, (True, False), 2),
+    (True, (False, True), 2), (True, (False, False), 1)])
+def test_gradients_are_formed_only_with_grad_mode_on_and_only_those_needed(grad_mode, need,
+                                                                           products):
+    """One product per chunk for the loss, one more per input that needs a gradient: none under
+    no_grad (the probe), whatever the inputs' requires_grad."""
+    torch.manual_seed(0)
+    hidden = torch.randn(30, 6, dtype=torch.float64, requires_grad=need[0])
+    table = torch.randn(N_ITEMS, 6, dtype=torch.float64, requires_grad=need[1])
+    targets = torch.randint(1, N_ITEMS, (30,))
+    with torch.set_grad_enabled(grad_mode), ProductCount() as counted:
+        loss, _ = item_softmax(hidden, table, targets, targets > 0, rows=10)
+    assert counted.count == 3 * products
+    assert loss.requires_grad == (grad_mode and any(need))
+    torch.testing.assert_close(loss.detach(), dense_loss(hidden, table, targets, targets > 0).detach(),
+                               atol=1e-10, rtol=0)
+    if loss.requires_grad:
+        loss.backward()
+        expected = [tensor.grad for tensor in (hidden, table)]
+        for tensor in (hidden, table):
+            tensor.grad = None
+        dense_loss(hidden, table, targets, targets > 0).backward()
+        for tensor, got in zip((hidden, table), expected):
+            assert (got is None) == (not tensor.requires_grad)
+            if got is not None:
+                torch.testing.assert_close(got, tensor.grad, atol=1e-10, rtol=0)
+
+
+def test_the_gradients_are_not_differentiable_again():
+    """They are constants formed in forward: a second derivative would silently be 0."""
+    hidden = torch.randn(8, 6, dtype=torch.float64, requires_grad=True)
+    table = torch.randn(N_ITEMS, 6, dtype=torch.float64, requires_grad=True)
+    targets = torch.randint(1, N_ITEMS, (8,))
+    loss, _ = item_softmax(hidden, table, targets, targets > 0)
+    scale = torch.ones((), dtype=torch.float64, requires_grad=True)
+    (grad_hidden,) = torch.autograd.grad(loss, hidden, scale, create_graph=True)
+    with pytest.raises(RuntimeError, match="twice"):
+        grad_hidden.sum().backward()
+
+
+@pytest.mark.parametrize("text,size", [("2048K\n", 2 << 20), ("1M", 1 << 20), ("524288", 1 << 19),
+                                       ("", 2 << 20), (None, 2 << 20)])
+def test_the_l2_size_is_read_as_linux_gives_it_else_2_mb(tmp_path, text, size):
+    path = tmp_path / "size"
+    if text is not None:
+        path.write_text(text)
+    assert l2_cache_bytes(path) == size
+
+
+@pytest.mark.parametrize("n_items,rows", [(1_000, 256), (12_101, 128), (40_000, 64),
+                                          (100_000, 32), (1_000_000, 32)])
+def test_auto_chunks_are_about_four_l2_caches_as_a_power_of_two_from_32_to_256(n_items, rows):
+    """The sizes measured fastest with a 2 MB L2 (docs/speed.md)."""
+    assert chunk_rows("auto", n_items, "cpu", cache_bytes=2 << 20) == rows
+    assert chunk_rows(96, n_items, "cpu") == 96  # a number is kept
+    assert chunk_rows("auto", n_items, "meta") == 256  # off the CPU: not its cache
+
+
+def test_auto_gives_the_loss_and_gradients_of_a_dense_log_softmax():
+    torch.manual_seed(0)
+    hidden = torch.randn(300, 6, dtype=torch.float64, requires_grad=True)
+    table = torch.randn(N_ITEMS, 6, dtype=torch.float64, requires_grad=True)
+    targets = torch.randint(1, N_ITEMS, (300,))
+    rows = chunk_rows("auto", N_ITEMS, "cpu", cache_bytes=32 * 4 * N_ITEMS)  # 128 of 300 rows
+    assert rows == 128
+    loss, _ = item_softmax(hidden, table, targets, targets > 0, rows=rows)
+    got = torch.autograd.grad(loss, (hidden, table))
+    expected = torch.autograd.grad(dense_loss(hidden, table, targets, targets > 0), (hidden, table))
+    for got_grad, expected_grad in zip(got, expected):
+        torch.testing.assert_close(got_grad, expected_grad, atol=1e-10, rtol=0)

@@ -81,6 +81,21 @@ def test_own_file_trains_and_says_once_when_in_file_order(workdir, own_data, cap
     assert math.isfinite(result["test"]["ndcg@10"])
     notes = [record for record in caplog.records if NOTE in record.getMessage()]
     assert len(notes) == (0 if name == "timed" else 1)
+    assert all(record.levelno == logging.WARNING for record in notes)  # on stderr, not only the log
+
+
+def test_file_order_with_a_float_column_only_when_chosen(workdir):
+    """A float column that is no time (a rating) refuses file order unless TIME_FIELD is None."""
+    folder = workdir / "data" / "rated"
+    folder.mkdir(parents=True)
+    lines = [f"u{user},i{(user + k) % 9},{k % 5}" for user in range(6) for k in range(5)]
+    (folder / "rated.inter").write_text("\n".join(["user:token,item:token,rating:float", *lines]))
+    given = {**settings(workdir / "data", "ELECRec"), "field_separator": ",",
+             "USER_ID_FIELD": "user", "ITEM_ID_FIELD": "item"}
+    with pytest.raises(ValueError, match=re.escape("--TIME_FIELD=rating")):
+        create_dataset(Config("ELECRec", "rated", config_dict=given))
+    dataset = create_dataset(Config("ELECRec", "rated", config_dict={**given, "TIME_FIELD": None}))
+    assert NOTE in dataset.order_note
 
 
 BAD = [  # (id, header, settings, words of the error line)

@@ -19,7 +19,8 @@ AUTHORS_README = {"hit@5": 0.0703, "ndcg@5": 0.0503, "hit@10": 0.0964, "ndcg@10"
 
 
 @needs_shared("data/elecrec/Beauty.txt", "checkpoints/ELECRec-Beauty-0.pt")
-def test_authors_beauty_checkpoint_gives_their_numbers(tmp_path):
+@pytest.mark.parametrize("attention", ["recbole", "fused"])
+def test_authors_beauty_checkpoint_gives_their_numbers(tmp_path, attention):
     prepared = subprocess.run([sys.executable, "-m", "recbole_elecrec.data", "prepare", "Beauty",
                                "--source", str(BEAUTY), "--data_path", str(tmp_path / "data")],
                               capture_output=True, text=True)
@@ -27,7 +28,7 @@ def test_authors_beauty_checkpoint_gives_their_numbers(tmp_path):
     result = subprocess.run(
         [sys.executable, str(REPO / "run_recbole.py"), "--model=ELECRec", "--dataset=Beauty",
          f"--data_path={tmp_path / 'data'}", "--eval_only", f"--reference_checkpoint={CHECKPOINT}",
-         "--show_progress=False", f"--gpu_id={GPU_ID}"],
+         "--show_progress=False", f"--gpu_id={GPU_ID}", f"--attention={attention}"],
         capture_output=True, text=True, cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -201,12 +202,20 @@ def spec_losses(p, quirks):
 CHUNKS = pytest.mark.parametrize("chunk", [0, 7])
 
 
+def gradient_tolerance(attention, quirks):
+    """With the padding quirk the loss reaches padded queries, which attend to no item: all their
+    scores are -10000 + s, rounded in float32 to steps of 1e-3, by the fused kernel otherwise than
+    by the spec's explicit sum; elsewhere both attentions agree with it to 1e-6."""
+    return 1e-5 if attention == "fused" and quirks else 1e-6
+
+
 @CHUNKS
+@pytest.mark.parametrize("attention", ["fused", "recbole"])
 @pytest.mark.parametrize("quirks", [True, False])
 @pytest.mark.parametrize("mode", ["none", "embed_only", "encoder_only", "full"])
 def test_training_step_matches_an_independent_recomputation(data_path, workdir, monkeypatch,
-                                                              mode, quirks, chunk):
-    _, model = step_model(data_path, mode, quirks, softmax_chunk_rows=chunk)
+                                                              mode, quirks, attention, chunk):
+    _, model = step_model(data_path, mode, quirks, softmax_chunk_rows=chunk, attention=attention)
     fix_draws(monkeypatch, model)
     seen = []
     encode = model._encode
@@ -234,8 +243,9 @@ def test_training_step_matches_an_independent_recomputation(data_path, workdir, 
     assert 0 < int(((sampled != targets) & is_target).sum()) < int(is_target.sum())
     assert gen_loss.item() == pytest.approx(0.9 * ref_gen.item(), abs=1e-6)
     assert dis_loss.item() == pytest.approx(0.6 * ref_dis.item(), abs=1e-6)
+    tolerance = gradient_tolerance(attention, quirks)
     for name, param in model.named_parameters():
-        torch.testing.assert_close(param.grad, p[name].grad, atol=1e-6, rtol=0, msg=name)
+        torch.testing.assert_close(param.grad, p[name].grad, atol=tolerance, rtol=0, msg=name)
 
 
 def authors_adam(p, updates):

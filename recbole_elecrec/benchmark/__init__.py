@@ -21,9 +21,9 @@ Cells run seed-major: the first seed of every model and dataset, then the second
 Each finished cell is written to ``OUT/cells/*.json``; a rerun skips them, so an interrupted
 benchmark resumes, and a cell cut off mid-training continues from its last validated epoch
 (``training_state`` under ``OUT/states/``). A finished cell of other settings (the file
-changed) is refused. A failing cell is recorded with its error and the others go on. A cell
-runs in a process that ends with its runner, and is held while it runs: a second runner on the
-same folder leaves it alone. From the cells come ``results.csv``, ``results.md`` and PNG plots;
+changed) is refused. A failing cell is recorded with its error and the others go on (the
+command then exits with status 1). A cell runs in a process that ends with its runner, and is
+held while it runs: a second runner on the same folder leaves it alone. From the cells come ``results.csv``, ``results.md`` and PNG plots;
 files of those names that this command did not write are refused.
 
 Here: the command. ``spec`` reads a benchmark file into cells, ``runner`` runs them and
@@ -40,7 +40,8 @@ from recbole_elecrec.errors import command
 
 @command
 def main(argv=None):
-    """The command line: run a benchmark file, then print how many cells finished."""
+    """The command line: run a benchmark file, then print how many cells finished; exit
+    status 1 when a cell it ran failed (the tables are written all the same)."""
     parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.benchmark",
                                      description="Run a YAML benchmark: models x datasets x seeds.")
     parser.add_argument("spec", help="benchmark YAML file")
@@ -59,4 +60,4 @@ def main(argv=None):
     elsewhere = f", {counts['running']} run by another process" if counts["running"] else ""
     print(f"{counts['ok']} cells ok, {counts['failed']} failed{elsewhere}: tables in "
           f"{out / 'results.md'}")
-    return 0
+    return 1 if counts["failed"] and not args.summaries_only else 0

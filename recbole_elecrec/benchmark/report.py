@@ -84,11 +84,38 @@ def write_summaries(records, out, published=None, note=None):
     plot(records, metrics, out)
 
 
+def interval(values):
+    """The 95% t-interval of the mean of ``values`` (seeds), or None for fewer than 2."""
+    if len(values) < 2:
+        return None
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / len(values) ** 0.5
+    mean = statistics.mean(values)
+    return mean - half, mean + half
+
+
+def metric_cell(values):
+    """A table cell: the mean over seeds and, for several, its 95% interval."""
+    if not values:
+        return "failed"
+    low_high = interval(values)
+    mean = f"{statistics.mean(values):.4f}"
+    return f"{mean} [{low_high[0]:.4f}, {low_high[1]:.4f}]" if low_high else mean
+
+
+def capped(record):
+    """Whether the cell's best epoch is its last: stopped by ``epochs``, maybe not converged."""
+    return record.get("best_epoch") is not None and record["best_epoch"] == record["epochs"] - 1
+
+
 def markdown_table(records, metrics, published, note=None):
-    """Test metrics as mean +- std over seeds (when several), best per column in bold, the mean
-    best validation score that selected the models, ELECRec's gain, and the published numbers
-    beside this run's; the benchmark file's ``note`` (such as what the numbers are not) first."""
+    """Test metrics as the mean over n seeds with its 95% t-interval (when several), best per
+    column in bold, the mean best validation score that selected the models, ELECRec's gain, the
+    published numbers beside this run's, and the cells whose best epoch was their last; the
+    benchmark file's ``note`` (such as what the numbers are not) first."""
     lines = [TITLE, ""] + ([f"> {note.strip()}", ""] if note else [])
+    lines += ["Test metrics: mean over the n seeds that finished, [95% t-interval] for n > 1.", ""]
     for dataset in dict.fromkeys(r["dataset"] for r in records):
         rows = [r for r in records if r["dataset"] == dataset]
         labels = list(dict.fromkeys(r["label"] for r in rows))
@@ -98,14 +125,12 @@ def markdown_table(records, metrics, published, note=None):
             for m in metrics:
                 values = [r["test"][m] for r in ok]
                 means[label, m] = statistics.mean(values) if values else None
-                std = statistics.stdev(values) if len(values) > 1 else 0.0
-                cells[label, m] = (f"{means[label, m]:.4f} ± {std:.4f}" if len(values) > 1
-                                   else f"{means[label, m]:.4f}" if values else "failed")
+                cells[label, m] = metric_cell(values)
         valid = next((metric for metric, _ in map(selection, rows) if metric), "")
         extra = [f"valid {valid}"] if valid else []
         lines += [f"## {dataset}", "",
-                  "| model | " + " | ".join(metrics + extra) + " | epochs | s/epoch |",
-                  "|---" * (len(metrics) + len(extra) + 3) + "|"]
+                  "| " + " | ".join(["model", "n", *metrics, *extra, "epochs", "s/epoch"]) + " |",
+                  "|---" * (len(metrics) + len(extra) + 4) + "|"]
         for label in labels:
             ok = [r for r in rows if r["label"] == label and r["status"] == "ok"]
             row = []
@@ -117,10 +142,11 @@ def markdown_table(records, metrics, published, note=None):
             if valid:
                 scores = [score for metric, score in map(selection, ok) if metric == valid]
                 row.append(f"{statistics.mean(scores):.4f}" if scores else "-")
-            epochs = statistics.mean(r["epochs"] for r in ok) if ok else 0
-            speed = statistics.mean(r["seconds_per_epoch"] for r in ok) if ok else 0
-            lines.append(f"| {escaped(label)} | " + " | ".join(row)
-                         + f" | {epochs:.0f} | {speed:.3g} |")
+            epochs = f"{statistics.mean(r['epochs'] for r in ok):.0f}" if ok else "-"
+            speed = f"{statistics.mean(r['seconds_per_epoch'] for r in ok):.3g}" if ok else "-"
+            # joined as cells: with no metrics (every cell failed) no empty column appears
+            lines.append("| " + " | ".join([escaped(label), str(len(ok)), *row, epochs, speed])
+                         + " |")
         elecrec = [l for l in labels if l.startswith("ELECRec")]
         baselines = [l for l in labels if l not in elecrec]
         if elecrec and baselines:
@@ -134,8 +160,13 @@ def markdown_table(records, metrics, published, note=None):
         lines += published_table(published.get(dataset) or {}, means)
         lines += protocol_table(rows, labels, metrics)
         failed = [r for r in rows if r["status"] != "ok"]
+        last = [r for r in rows if r["status"] == "ok" and capped(r)]
+        lines += [""] if failed or last else []  # a list, not the table's last row
         for r in failed:
             lines.append(f"- failed: {r['label']} seed {r['seed']}: {r['error']}")
+        for r in last:
+            lines.append(f"- best epoch is the last ({r['epochs']} epochs, capped, maybe not "
+                         f"converged): {r['label']} seed {r['seed']}")
         lines.append("")
     return "\n".join(lines)
 

@@ -76,7 +76,8 @@ def record_path(cell, out):
 def read_record(cell, out):
     """The record of ``cell`` in ``out``, or None. A finished cell is reused only with the same
     model and settings: one of other settings (a changed benchmark file) is refused, since its
-    figures would pass for the new settings'."""
+    figures would pass for the new settings'. Not compared: ``data_path``, where the same
+    dataset lies on the machine that ran the cell."""
     path = record_path(cell, out)
     if not path.is_file():
         return None
@@ -85,6 +86,8 @@ def read_record(cell, out):
         then = {"model": record.get("model"), **record.get("settings", {})}
         # as the record holds them (JSON)
         now = json.loads(json.dumps({"model": cell["model"], **cell["settings"]}, default=str))
+        for given in (then, now):
+            given.pop("data_path", None)
         key = next((key for key in {**now, **then}
                     if (key in then, then.get(key)) != (key in now, now.get(key))), None)
         if key is not None:
@@ -175,8 +178,9 @@ def _run_cell(cell, out, env, gpu, lock):
         peak_gpu_mb=result.get("peak_gpu_mb"),
         device=result["device"],
         hardware=record["hardware"] + (f", {result['gpu']}" if result.get("gpu") else ""),
-        # the best model, relative to the output folder (python -m recbole_elecrec.compare)
-        checkpoint=os.path.relpath(out / result["checkpoint"], out),
+        # the best model, absolute: compare reads it from any folder (records written before
+        # hold it relative to the output folder)
+        checkpoint=str(out / result["checkpoint"]),
         history=history,
         config=config,
     )

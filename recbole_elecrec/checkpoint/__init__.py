@@ -133,7 +133,7 @@ RESUMABLE_CHANGES = frozenset({
     "metric_decimal_place", "log_wandb", "wandb_project", "save_dataset", "dataset_save_path",
     "save_dataloaders", "dataloaders_save_path", "gpu_id", "use_gpu", "device", "worker",
     "eval_batch_size", "single_spec", "local_rank", "nproc", "world_size", "ip", "port", "offset",
-    "ddp_backend", "epochs", "stopping_step",
+    "ddp_backend", "epochs", "stopping_step", "threads",
     "data_path",  # where the data lies: check_tokens checks it is the same data
 })
 

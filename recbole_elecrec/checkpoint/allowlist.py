@@ -136,12 +136,20 @@ def _reconstruct(subtype, shape, code):
     return _Array()
 
 
+def _latin1(text, encoding):
+    """How pickle protocol 2 writes bytes (a numpy number's, an array's): a latin-1 string."""
+    if not isinstance(text, str) or encoding != "latin1":
+        raise UnsafeCheckpoint(f"_codecs.encode with {encoding!r}")
+    return text.encode("latin1")
+
+
 def _stand_ins():
     names = {
         "recbole.config.configurator.Config": _ConfigState,
         "recbole_elecrec.config.Config": _ConfigState,
         "numpy.dtype": _DType,
         "numpy.ndarray": _Array,
+        "_codecs.encode": _latin1,
         # torch's own, which weights_only allows too
         "collections.OrderedDict": collections.OrderedDict,
         "torch._utils._rebuild_tensor_v2": torch._utils._rebuild_tensor_v2,

@@ -10,6 +10,7 @@ a missing id or time), naming its line.
 
 import csv
 import math
+import re
 from pathlib import Path
 
 import yaml
@@ -22,6 +23,8 @@ from recbole.utils import ModelType
 _SAMPLE = Path(recbole.__file__).parent / "properties" / "dataset" / "sample.yaml"
 DEFAULT_LOAD_COL = yaml.safe_load(_SAMPLE.read_text(encoding="utf-8"))["load_col"]
 TYPES = ("token", "float", "token_seq", "float_seq")
+# words of a column name that say it holds a time ("event_time", "ts", "Date", ...)
+TIME_WORDS = {"time", "ts", "date", "datetime", "timestamp", "stamp"}
 
 
 def read_header(path, separator, encoding):
@@ -74,6 +77,8 @@ def check_inter_file(config, file_order):
         raise ValueError(f"{path} has no time column '{time}' (TIME_FIELD), which "
                          f"{config['model']} orders interactions by: add one and set TIME_FIELD "
                          "to its name")
+    if needs_time and time and time not in header:
+        check_time_like(config, path, header)
     check_rows(config, path, header, loaded)
 
 
@@ -94,6 +99,22 @@ def check_columns(config, path, header):
         if name in header and header[name] != kind:
             raise ValueError(f"{path}: column '{name}' ({key}) must be {name}:{kind}, not "
                              f"{name}:{header[name]}")
+
+
+def check_time_like(config, path, header):
+    """Refuse file order while the file has a column that looks like its time: an export's
+    time column under another name would otherwise train silently in the rows' order."""
+    ids = {config["USER_ID_FIELD"], config["ITEM_ID_FIELD"]}
+    named = [name for name in header
+             if name not in ids and TIME_WORDS & set(re.split(r"[^a-z]+", name.lower()))]
+    floats = [name for name in header if name not in ids and header[name] == "float"]
+    if named or floats:
+        name = (named or floats)[0]
+        kind = "" if header[name] == "float" else f" (as {name}:float)"
+        raise ValueError(
+            f"{path} has no time column '{config['TIME_FIELD']}' (TIME_FIELD) but has "
+            f"'{name}'{kind}: set TIME_FIELD to it (--TIME_FIELD={name}), or --TIME_FIELD=None "
+            "to order each user's interactions as the file does")
 
 
 def loaded_columns(config, path, header):

@@ -9,17 +9,29 @@ and the states), which backward only scales, and is freed. At most [rows x n_ite
 and the matrix products are the dense computation's three.
 """
 
+import math
+from pathlib import Path
+
 import torch
+from torch.autograd.function import once_differentiable
+
+L2_SIZE_FILE = "/sys/devices/system/cpu/cpu0/cache/index2/size"
+# 'auto': the chunk's float32 [rows x n_items] block about this many times the L2 cache, as a
+# power of two in AUTO_ROWS; measured fastest from 12k to 100k items (docs/speed.md): smaller
+# chunks re-read the item table more often, larger ones leave the cache for each of their passes
+AUTO_L2_TIMES, AUTO_ROWS, AUTO_ROWS_OFF_CPU = 4, (32, 256), 256
 
 
 class ItemSoftmax(torch.autograd.Function):
     """Summed cross-entropy of ``targets`` at the ``scored`` rows of ``hidden`` [N H] over the
     item table ``table`` [n_items H], and one draw by ``sampler`` for each row where ``draw`` [N]
-    is True. Returns (loss, drawn item ids, in row order); only the loss has a gradient."""
+    is True. Returns (loss, drawn item ids, in row order); only the loss has a gradient, formed
+    in forward for the inputs that need one (``item_softmax`` detaches them with grad mode off)."""
 
     @staticmethod
     def forward(ctx, hidden, table, targets, scored, draw, sampler, rows):
-        with_grad = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
+        need_hidden, need_table = ctx.needs_input_grad[:2]
+        with_grad = need_hidden or need_table
         rows = rows or len(hidden)
         chunks = torch.arange(len(hidden), device=hidden.device).split(rows)
         # the draws' rows, per chunk: read from the device once a step, not once a chunk
@@ -28,8 +40,8 @@ class ItemSoftmax(torch.autograd.Function):
         allowed = sampler.allowed(table.size(0), table.device) if picked_rows.numel() else None
         all_scored = bool(scored.all())
         loss, drawn, lost = hidden.new_zeros(()), [], []
-        grad_hidden = torch.zeros_like(hidden) if with_grad else None
-        grad_table = torch.zeros_like(table) if with_grad else None
+        grad_hidden = torch.zeros_like(hidden) if need_hidden else None
+        grad_table = torch.zeros_like(table) if need_table else None
         for chunk, picked, size in zip(chunks, picked_rows.split(sizes), sizes):
             states, chunk_targets = hidden[chunk], targets[chunk]
             log_probs = (states @ table.t()).log_softmax(-1)  # [rows n_items]
@@ -45,8 +57,10 @@ class ItemSoftmax(torch.autograd.Function):
                 probs[torch.arange(len(chunk), device=probs.device), chunk_targets] -= 1
                 if not all_scored:
                     probs.mul_(scored[chunk].unsqueeze(1).to(probs.dtype))
-                grad_hidden[chunk] = probs @ table
-                grad_table.addmm_(probs.t(), states)
+                if need_hidden:
+                    grad_hidden[chunk] = probs @ table
+                if need_table:
+                    grad_table.addmm_(probs.t(), states)
         ctx.save_for_backward(grad_hidden, grad_table)
         if drawn:
             drawn = sampler.resample(torch.cat(drawn), torch.cat(lost), allowed, lambda lost_rows: (
@@ -57,14 +71,42 @@ class ItemSoftmax(torch.autograd.Function):
         return loss, drawn
 
     @staticmethod
+    @once_differentiable  # the gradients are constants formed in forward
     def backward(ctx, grad_loss, _grad_drawn):
         grad_hidden, grad_table = ctx.saved_tensors
-        return grad_hidden * grad_loss, grad_table * grad_loss, None, None, None, None, None
+        return (None if grad_hidden is None else grad_hidden * grad_loss,
+                None if grad_table is None else grad_table * grad_loss,
+                None, None, None, None, None)
+
+
+def l2_cache_bytes(path=L2_SIZE_FILE):
+    """The CPU's L2 cache size as Linux gives it ('2048K'), or 2 MB where it does not."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    try:
+        text = Path(path).read_text(encoding="ascii").strip().upper()
+        return int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text)
+    except (OSError, ValueError, IndexError):
+        return 2 << 20
+
+
+def chunk_rows(setting, n_items, device, cache_bytes=None):
+    """``softmax_chunk_rows`` as a number of rows: 'auto' sizes the chunk to the CPU's L2 cache
+    (``AUTO_L2_TIMES``); off the CPU, whose cache it is not, it is ``AUTO_ROWS_OFF_CPU``."""
+    if setting != "auto":
+        return setting
+    if torch.device(device).type != "cpu":
+        return AUTO_ROWS_OFF_CPU
+    cache = l2_cache_bytes() if cache_bytes is None else cache_bytes
+    rows = 2 ** round(math.log2(AUTO_L2_TIMES * cache / (4 * n_items)))
+    return min(max(rows, AUTO_ROWS[0]), AUTO_ROWS[1])
 
 
 def item_softmax(hidden, table, targets, scored, draw=None, sampler=None, rows=0):
     """The summed cross-entropy and the draws (see ``ItemSoftmax``), ``rows`` positions at a time
-    (0: all at once). ``hidden`` and ``table`` get the gradients of a dense log-softmax."""
+    (0: all at once). ``hidden`` and ``table`` get the gradients of a dense log-softmax; with grad
+    mode off none are formed (a Function sees its inputs' requires_grad, not the grad mode)."""
     if draw is None:
         draw = torch.zeros_like(targets, dtype=torch.bool)
+    if not torch.is_grad_enabled():
+        hidden, table = hidden.detach(), table.detach()
     return ItemSoftmax.apply(hidden, table, targets, scored, draw, sampler, rows)

@@ -2,14 +2,42 @@
 
 import torch
 from torch import nn
-from recbole.model.layers import TransformerEncoder
+from recbole.model.layers import MultiHeadAttention, TransformerEncoder
+
+ATTENTIONS = ("fused", "recbole")
+
+
+class FusedMultiHeadAttention(MultiHeadAttention):
+    """RecBole's attention layer (its parameters, names, additive mask and attention dropout) with
+    scores, softmax, dropout and weighted sum in one ``scaled_dot_product_attention`` call: where
+    torch has a fused kernel for it (on CPU: without dropout) no [B heads L L] tensor is kept."""
+
+    def forward(self, input_tensor, attention_mask):
+        heads = [self.transpose_for_scores(layer(input_tensor)).transpose(1, 2)  # [B heads L d]
+                 for layer in (self.query, self.key, self.value)]
+        dropout = self.attn_dropout.p if self.training else 0.0
+        context = nn.functional.scaled_dot_product_attention(
+            *heads, attn_mask=attention_mask.to(input_tensor.dtype), dropout_p=dropout)
+        context = context.transpose(1, 2).reshape(*input_tensor.shape[:-1], self.all_head_size)
+        hidden_states = self.out_dropout(self.dense(context))
+        return self.LayerNorm(hidden_states + input_tensor)
+
+
+def fuse_attention(encoder):
+    """Run ``encoder``'s (RecBole's TransformerEncoder) attention layers as
+    ``FusedMultiHeadAttention``: their class changes, their parameters stay, so state_dicts and the
+    seeded init are those of RecBole's layers."""
+    for layer in encoder.layer:
+        layer.multi_head_attention.__class__ = FusedMultiHeadAttention
+    return encoder
 
 
 class SASRecNetwork(nn.Module):
-    """Item + position embedding -> LayerNorm -> dropout -> RecBole's TransformerEncoder.
+    """Item + position embedding -> LayerNorm -> dropout -> RecBole's TransformerEncoder, its
+    attention ``fused`` (``FusedMultiHeadAttention``) or RecBole's own.
 
     Parameter names follow RecBole's SASRec, so the encoder part of a state_dict is
-    interchangeable with it.
+    interchangeable with it, whichever the attention.
     """
 
     # what ELECRec's model_shared_type ties (embed_only, encoder_only): the reference's choice,
@@ -17,7 +45,8 @@ class SASRecNetwork(nn.Module):
     SHARED_PARTS = (("item_embedding", "position_embedding"), ("trm_encoder",))
 
     def __init__(self, n_items, max_seq_length, hidden_size, n_layers, n_heads, inner_size,
-                 hidden_dropout_prob, attn_dropout_prob, hidden_act, layer_norm_eps):
+                 hidden_dropout_prob, attn_dropout_prob, hidden_act, layer_norm_eps,
+                 attention="recbole"):
         super().__init__()
         self.item_embedding = nn.Embedding(n_items, hidden_size, padding_idx=0)
         self.position_embedding = nn.Embedding(max_seq_length, hidden_size)
@@ -31,6 +60,8 @@ class SASRecNetwork(nn.Module):
             hidden_act=hidden_act,
             layer_norm_eps=layer_norm_eps,
         )
+        if attention == "fused":
+            fuse_attention(self.trm_encoder)
         self.LayerNorm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
         self.dropout = nn.Dropout(hidden_dropout_prob)
 
@@ -48,6 +79,7 @@ class SASRecNetwork(nn.Module):
             attn_dropout_prob=config[f"{prefix}_attn_dropout_prob"],
             hidden_act=config["hidden_act"],
             layer_norm_eps=config["layer_norm_eps"],
+            attention=config["attention"],
         )
 
     @classmethod

@@ -16,7 +16,7 @@ from recbole.utils import InputType
 
 from recbole_elecrec.distributed import global_divisor
 from recbole_elecrec.model import backbones
-from recbole_elecrec.model.item_softmax import item_softmax
+from recbole_elecrec.model.item_softmax import chunk_rows, item_softmax
 from recbole_elecrec.model.network import SASRecNetwork, init_weights
 from recbole_elecrec.optim import SHARED_UPDATES
 from recbole_elecrec.memory import check_memory
@@ -67,7 +67,8 @@ class SASRecPlus(SequentialRecommender):
         self.seq_alignment = config["seq_alignment"]
         self.gen_loss_on_padding = config["gen_loss_on_padding"]
         self.length_bucket_rows = config["length_bucket_rows"]
-        self.softmax_chunk_rows = config["softmax_chunk_rows"]
+        self.softmax_chunk_rows = chunk_rows(config["softmax_chunk_rows"], self.n_items,
+                                             config["device"])
         self.backbone = config["backbone"]
         self.layout = backbones.layout(self.backbone)
         # statistics of the last training step, read by the trainer
@@ -83,9 +84,10 @@ class SASRecPlus(SequentialRecommender):
         cls.one_of(config, "seq_alignment", cls.ALIGNMENTS)
         cls.one_of(config, "shared_updates", SHARED_UPDATES)
         cls.one_of(config, "backbone", backbones.SUPPORTED)
-        if not config["softmax_chunk_rows"] >= 0:
-            raise ValueError(f"softmax_chunk_rows must be >= 0 (0: all positions at once), got "
-                             f"{config['softmax_chunk_rows']}")
+        rows = config["softmax_chunk_rows"]
+        if rows != "auto" and not rows >= 0:
+            raise ValueError(f"softmax_chunk_rows must be >= 0 (0: all positions at once) or "
+                             f"'auto', got {rows}")
         backbone = config["backbone"]
         if backbone != backbones.DEFAULT and config["gen_loss_on_padding"]:
             raise ValueError(f"gen_loss_on_padding reproduces the authors' SASRec code: it needs "
