@@ -123,6 +123,9 @@ def build_from_config(config, load_weights=None, evaluate_only=False):
     if state and Path(state).is_file():
         read_training_state(state, config, model, train_data._dataset)
 
+    # the folder RecBole's init_logger makes with exists-then-makedirs, which the processes of a
+    # distributed run race through ("File exists")
+    os.makedirs(os.path.join("log", config["model"]), exist_ok=True)
     init_logger(config)
     logger = logging.getLogger()
     logger.info(config)
