@@ -75,8 +75,7 @@ def choose_threads(cores, load, processes=1):
     """Threads for each of ``processes`` on ``cores`` with ``load`` (1-minute load average) of
     other work: the free cores, shared, at least 1. torch's default, every core, oversubscribes a
     busy machine and slows each step many times over."""
-    free = min(cores, cores - round(load))
-    return max(1, free // processes)
+    return max(1, (cores - round(load)) // processes)
 
 
 # torch's own thread count (its physical cores, or OMP_NUM_THREADS), before a run sets another

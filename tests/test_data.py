@@ -209,7 +209,7 @@ def test_each_user_is_ordered_by_exact_times(tmp_path, model, start, step, shuff
     assert targets == {f"u{user}": [f"i{user}_4", f"i{user}_5"] for user in range(1, 41)}
 
 
-def test_repeated_rows_are_counted_and_dropped_on_request(tmp_path, caplog):
+def test_repeated_rows_are_counted_and_dropped_on_request(tmp_path):
     from recbole_elecrec.quick_start import create_dataset
     from recbole_elecrec.config import Config
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from recbole.utils.enum_type import EvaluatorType, InputType, ModelType
 
-from recbole_elecrec.checkpoint.format import LOCAL_SETTINGS, plain
+from recbole_elecrec.checkpoint.format import plain
 
 # where the model classes an old Config names live
 _MODEL_PACKAGES = ("recbole.model.", "recbole_elecrec.model.")
@@ -38,13 +38,18 @@ def load_checkpoint(path, map_location="cpu"):
     if (_pickle_protocol(path) <= 2
             and not torch.serialization.get_unsafe_globals_in_checkpoint(path)):
         return torch.load(path, map_location=map_location, weights_only=True)
-    # torch's unpickler wrapper resolves every global through _StandInUnpickler.find_class
+    # not weights_only, which cannot read protocol 4: torch's unpickler wrapper resolves every
+    # global through _StandInUnpickler.find_class, so nothing but a stand-in is ever called
     return plain(torch.load(path, map_location=map_location, weights_only=False,
                             pickle_module=_STAND_IN_PICKLE))
 
 
 class _ConfigState:
-    """An old checkpoint's Config: only its state (the attributes unpickling sets)."""
+    """An old checkpoint's Config: only its state (the attributes unpickling sets). Never the
+    Config itself: RecBole's eval()s strings of its config_dict, this package's reads the files
+    config_file_list names."""
+
+    final = None  # its final_config_dict, once its state is set
 
     def __new__(cls, *args):
         if args:  # a Config is pickled by its state; a call with arguments would run its code
@@ -57,10 +62,7 @@ class _ConfigState:
         self.final = state.get("final_config_dict")
 
     def as_plain(self):
-        if not isinstance(self.final, dict):
-            return None
-        return {key: plain(value) for key, value in self.final.items()
-                if key not in LOCAL_SETTINGS}
+        return plain(self.final) if isinstance(self.final, dict) else None
 
 
 def _enum_stand_in(kind):
