@@ -18,7 +18,7 @@ $(VENV)/.installed: setup.py
 	$(PY) -m pip install -q --no-deps recbole==1.2.1
 	touch $@
 
-.PHONY: setup run test
+.PHONY: setup run test test-fast
 setup: $(VENV)/.installed  ## create .venv with everything installed
 
 run: setup  ## train and evaluate ELECRec on RecBole's bundled ml-100k
@@ -26,3 +26,6 @@ run: setup  ## train and evaluate ELECRec on RecBole's bundled ml-100k
 
 test: setup  ## the test suite (paper checks read ../shared or $$ELECREC_SHARED when present)
 	$(PY) -m pytest -q tests
+
+test-fast: setup  ## the model, loss, sampler, protocol and parity tests (tests/conftest.py)
+	$(PY) -m pytest -q -m "not slow" tests

@@ -5,7 +5,8 @@ table (``softmax_chunk_rows``) and the encoders' attention (``attention``), in o
 
 Prints the median milliseconds of interleaved repeats (the variants alternate their order each
 round, so a busy machine hits them alike): ``item_softmax`` forward and backward with draws at half
-the positions (H = 64) per rows per chunk, with what 'auto' picks here; then RecBole's and the
+the positions (H = 64) per rows per chunk, with what 'auto' picks here, and at those rows with
+float32 and bf16 products (``precision``; where the CPU has bf16); then RecBole's and the
 fused encoder (2 layers, H = 64, 256 x 50 rows) in training (attention dropout 0.5 and 0) and in
 evaluation.
 """
@@ -21,6 +22,7 @@ from recbole.model.layers import TransformerEncoder
 from recbole_elecrec.model.item_softmax import chunk_rows, item_softmax
 from recbole_elecrec.model.network import fuse_attention
 from recbole_elecrec.model.sampler import GeneratorSampler
+from recbole_elecrec.model.sasrec_plus import has_bf16
 
 SOFTMAX_SIZES = [(1750, 12101), (1750, 40000), (512, 100000)]  # (positions, items)
 CHUNK_ROWS = [16, 32, 64, 128, 256]
@@ -38,7 +40,7 @@ def interleaved_medians(runs, repeats):
     return {name: sorted(t)[len(t) // 2] for name, t in times.items()}
 
 
-def softmax_runs(positions, n_items, rows_choices):
+def softmax_runs(positions, n_items, rows_choices, dtype=None):
     torch.manual_seed(0)
     hidden = torch.randn(positions, 64, requires_grad=True)
     table = (torch.randn(n_items, 64) * 0.1).requires_grad_()
@@ -47,7 +49,7 @@ def softmax_runs(positions, n_items, rows_choices):
     sampler = GeneratorSampler(0.5, 1.0, 1.0, "inverse_cdf")
 
     def run(rows):
-        loss, _ = item_softmax(hidden, table, targets, targets > 0, draw, sampler, rows)
+        loss, _ = item_softmax(hidden, table, targets, targets > 0, draw, sampler, rows, dtype)
         loss.backward()
         hidden.grad = table.grad = None
 
@@ -85,7 +87,14 @@ def main():
     for positions, n_items in SOFTMAX_SIZES:
         medians = interleaved_medians(softmax_runs(positions, n_items, CHUNK_ROWS), args.repeats)
         line = "  ".join(f"{rows}: {seconds * 1000:.0f}" for rows, seconds in medians.items())
-        print(f"  {positions} x {n_items}: {line}  (auto: {chunk_rows('auto', n_items, 'cpu')})")
+        auto = chunk_rows("auto", n_items, "cpu")
+        print(f"  {positions} x {n_items}: {line}  (auto: {auto})")
+        if has_bf16("cpu"):
+            runs = {str(dtype)[6:]: softmax_runs(positions, n_items, [auto], dtype)[auto]
+                    for dtype in (torch.float32, torch.bfloat16)}
+            medians = interleaved_medians(runs, args.repeats)
+            print(f"    {auto} rows: " + "  ".join(f"{name} products {seconds * 1000:.0f}"
+                                                 for name, seconds in medians.items()))
     print("encoder, ms:")
     for name, dropout, training in [("training, attention dropout 0.5", 0.5, True),
                                     ("training, attention dropout 0", 0.0, True),

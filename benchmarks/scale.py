@@ -1,5 +1,6 @@
 """Training-step cost against catalog size: ELECRec, SASRec+ and RecBole's SASRec (CE loss) on
-synthetic Zipf catalogs, each (size, model) cell in a process of its own.
+synthetic Zipf catalogs, each (size, model) cell in a process of its own; with
+``--interactions``, the whole pipeline's cost against the number of interactions.
 
     python benchmarks/scale.py [--sizes 12000 100000 300000 1000000]
         [--models ELECRec SASRecPlus SASRec] [--steps 4] [--threads 1] [--max_rss_gb 20]
@@ -21,9 +22,25 @@ runs past ``--timeout``: the table says "out of memory" or "timed out". It print
 table, writes it with the figures to ``OUT/NAME.md`` and ``OUT/NAME.json``, draws log-log plots
 of peak RSS and seconds per step against catalog size to ``--plot`` (default ``OUT/NAME.png``),
 and prints the figures as its last stdout line, a JSON object.
+
+    python benchmarks/scale.py --interactions 1000000 10000000 30000000
+        [--models ELECRec SASRecPlus SASRec RecBole:SASRec] [--steps 20] [--eval_batches 20]
+        [--full] [--data_path /tmp/scale] [--name interactions]
+
+The interactions axis: a log of each size, Zipf item popularity; up to 10M interactions shaped
+like the issue's 10.4M file (a user per 14 interactions, 5 to 200 each, 100k items), beyond
+that like ML-32M (a user per 160 interactions, 20 or more each, 87k items), with times in
+seconds. A cell runs ``run_recbole.py``'s pipeline (``quick_start.build``: settings, data,
+loaders, model, trainer), or for ``RecBole:SASRec`` RecBole's own (Config, create_dataset,
+data_preparation), to the end of the first training step: its seconds and peak RSS. Then
+``--steps`` steps give seconds per epoch (steps per epoch x seconds per step) and
+``--eval_batches`` batches of a full-ranking validation its seconds (batches x seconds per
+batch); ``--full`` runs the whole epoch and the whole validation instead. Peak RSS is the
+process's through all of it.
 """
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -33,6 +50,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import psutil
 import yaml
 
@@ -69,6 +87,44 @@ def make_dataset(data_path, n_items, users, seed):
         "item_id:token\n" + "\n".join(map(str, range(1, n_items + 1))) + "\n")
     partial = folder / f"{name}.inter.partial"  # the .inter file last: it marks a complete set
     partial.write_text("user_id:token\titem_id:token\ttimestamp:float\n" + rows)
+    partial.rename(folder / f"{name}.inter")
+    return name
+
+
+def log_shape(interactions):
+    """(users, items, mean interactions per user, fewest, most) of a log of this size."""
+    if interactions > 10_000_000:  # ML-32M: 200k users, 87k items, 32M ratings
+        return round(interactions / 160), 87_000, 160, 20, 20_000
+    return round(interactions / 14), 100_000, 14, 5, 200
+
+
+def make_log(data_path, interactions, seed):
+    """Write one interaction log (unless it exists), in chunks of users; returns its name."""
+    name = f"log{interactions}_s{seed}"
+    folder = Path(data_path) / name
+    if (folder / f"{name}.inter").is_file():
+        return name
+    folder.mkdir(parents=True, exist_ok=True)
+    users, n_items, mean, low, high = log_shape(interactions)
+    rng = np.random.default_rng([seed, interactions])
+    lengths = low + rng.lognormal(np.log(mean - low) - 0.5, 1.0, users).astype(np.int64)
+    lengths = np.minimum(lengths, high)
+    cdf = np.cumsum(1.0 / np.arange(1, n_items + 1) ** ZIPF_EXPONENT)
+    popular = rng.permutation(n_items) + 1
+    partial = folder / f"{name}.inter.partial"
+    with open(partial, "w") as file:
+        file.write("user_id:token\titem_id:token\ttimestamp:float\n")
+        for first in range(0, users, 50_000):
+            part = lengths[first:first + 50_000]
+            ranks = np.searchsorted(cdf, rng.random(part.sum()) * cdf[-1], side="right")
+            items = popular[np.minimum(ranks, n_items - 1)]
+            user = np.repeat(np.arange(first + 1, first + len(part) + 1), part)
+            # each user's times: a start, then gaps of up to a day
+            gaps = np.cumsum(rng.integers(1, 86_400, part.sum()))
+            heads = np.cumsum(part) - part
+            times = np.repeat(rng.integers(9e8, 1.6e9, len(part)) - gaps[heads], part) + gaps
+            frame = pd.DataFrame({"u": user, "i": items, "t": times})
+            frame.to_csv(file, sep="\t", header=False, index=False)
     partial.rename(folder / f"{name}.inter")
     return name
 
@@ -140,6 +196,90 @@ def run_cell(cell):
     return figures
 
 
+def run_log_cell(cell):
+    """Run one (log size, model) cell of the interactions axis in this process."""
+    import warnings
+
+    import torch
+
+    warnings.filterwarnings("ignore", category=FutureWarning)  # RecBole's pandas calls
+    torch.set_num_threads(cell["threads"])
+    start = time.perf_counter()
+    model_name = cell["model"].removeprefix("RecBole:")
+    settings = {"data_path": cell["data_path"], "show_progress": False, "use_gpu": False,
+                "train_batch_size": 256, "eval_batch_size": 256, "threads": cell["threads"],
+                "checkpoint_dir": cell["checkpoint_dir"]}
+    if model_name == "SASRec":
+        settings.update(loss_type="CE", train_neg_sample_args=None)
+    if cell["model"].startswith("RecBole:"):
+        trainer, train, valid = recbole_pipeline(model_name, cell["dataset"], settings)
+    else:
+        from recbole_elecrec.quick_start import build
+
+        _, trainer, (train, valid, _) = build(model_name, cell["dataset"], config_dict=settings)
+    batches = iter(train)
+    train_step(trainer, next(batches))
+    figures = {"interactions": cell["interactions"], "first_step_s": time.perf_counter() - start,
+               "first_step_rss_gb": peak_rss_gb(), "train_rows": len(train.dataset),
+               "valid_rows": len(valid.dataset)}
+    if cell["full"]:
+        begin = time.perf_counter()
+        trainer._train_epoch(train, 0)
+        figures["epoch_s"] = time.perf_counter() - begin
+    else:
+        more = itertools.islice(itertools.chain(batches, train), cell["steps"])  # a new pass
+        timed = [train_step(trainer, batch) for batch in more]
+        figures["epoch_s"] = len(train) * sum(timed) / max(len(timed), 1)
+    figures["epoch_rss_gb"] = peak_rss_gb()
+    eval_data, share = valid, 1.0
+    if not cell["full"] and len(valid) > cell["eval_batches"]:
+        eval_data, share = first_batches(valid, cell["eval_batches"])
+    begin = time.perf_counter()
+    trainer.evaluate(eval_data, load_best_model=False)
+    figures.update(eval_s=(time.perf_counter() - begin) / share, peak_rss_gb=peak_rss_gb(),
+                   estimated=not cell["full"])
+    return figures
+
+
+def recbole_pipeline(model_name, dataset, settings):
+    """RecBole's own pipeline: its Config, dataset, loaders, model and trainer."""
+    from recbole.config import Config as RecBoleConfig
+    from recbole.data import create_dataset, data_preparation
+    from recbole.trainer import Trainer
+    from recbole.utils import get_model, init_seed
+
+    settings = {k: v for k, v in settings.items() if k != "threads"}
+    config = RecBoleConfig(model_name, dataset, config_dict={
+        **settings, "load_col": {"inter": ["user_id", "item_id", "timestamp"]}})
+    init_seed(config["seed"], config["reproducibility"])
+    train, valid, _ = data_preparation(config, create_dataset(config))
+    model = get_model(model_name)(config, train._dataset)
+    return Trainer(config, model), train, valid
+
+
+def train_step(trainer, batch):
+    """One training step as the trainer takes it; returns its seconds."""
+    begin = time.perf_counter()
+    trainer.model.train()
+    trainer.optimizer.zero_grad()
+    losses = trainer.model.calculate_loss(batch)
+    (sum(losses) if isinstance(losses, tuple) else losses).backward()
+    trainer.optimizer.step()
+    return time.perf_counter() - begin
+
+
+def first_batches(loader, batches):
+    """A full-ranking loader over the first ``batches`` batches of ``loader``'s rows, and the
+    share of the rows they are."""
+    from recbole.data.dataloader import FullSortEvalDataLoader
+
+    dataset = loader._dataset
+    rows = min(len(dataset), batches * loader.step)
+    subset = dataset.copy(dataset.inter_feat[np.arange(rows)])
+    return (FullSortEvalDataLoader(loader.config, subset, loader._sampler, shuffle=False),
+            rows / len(dataset))
+
+
 def count_targets(model, batch):
     """The positions the step scored: the model's count, else the batch's real next-item
     targets (ELECRec's layout), else one per row (RecBole's models)."""
@@ -159,7 +299,8 @@ def cell_main(cell):
     limit = int((cell["max_rss_gb"] + AS_HEADROOM_GB) * GB)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
-        figures = {"status": "ok", **run_cell(cell)}
+        runner = run_log_cell if "interactions" in cell else run_cell
+        figures = {"status": "ok", **runner(cell)}
     except MemoryError:
         figures = {"status": "out of memory"}
     except RuntimeError as error:
@@ -213,25 +354,73 @@ def table(cells):
     return "\n".join(lines)
 
 
-def plot(cells, path, max_rss_gb):
+def log_table(cells):
+    lines = ["| interactions | model | to first step, s | RSS at first step, GB | s/epoch "
+             "| s/evaluation | peak RSS, GB |", "|---:|---|---:|---:|---:|---:|---:|"]
+    for c in cells:
+        if c["status"] == "ok":
+            mark = " (est.)" if c["estimated"] else ""
+            figures = (f"{c['first_step_s']:.0f} | {c['first_step_rss_gb']:.2f} | "
+                       f"{c['epoch_s']:.0f}{mark} | {c['eval_s']:.0f}{mark} | "
+                       f"{c['peak_rss_gb']:.2f}")
+        else:
+            figures = f"{c['status']} | | | |"
+        lines.append(f"| {c['interactions']:,} | {c['model']} | {figures} |")
+    return "\n".join(lines)
+
+
+def interactions_main(args):
+    """The ``--interactions`` axis: one cell per (log size, model)."""
+    cells = []
+    for size in args.interactions:
+        name = make_log(args.data_path, size, args.seed)
+        for model in args.models:
+            cell = {"interactions": size, "model": model, "dataset": name,
+                    "data_path": args.data_path, "steps": args.steps, "threads": args.threads,
+                    "max_rss_gb": args.max_rss_gb, "eval_batches": args.eval_batches,
+                    "full": args.full, "checkpoint_dir": str(Path(args.out) / "saved")}
+            result = spawn_cell(cell, args.timeout)
+            cells.append({"interactions": size, "model": model, **result})
+            print(f"{size} interactions, {model}: {result}", file=sys.stderr, flush=True)
+    how = ("a full epoch and a full validation" if args.full else
+           f"s/epoch and s/evaluation estimated from {args.steps} steps and "
+           f"{args.eval_batches} validation batches")
+    markdown = (f"{args.threads} thread(s), CPU, batches of 256, {how}; limit "
+                f"{args.max_rss_gb} GB\n\n{log_table(cells)}\n")
+    print(markdown)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{args.name}.md").write_text(markdown)
+    summary = {"threads": args.threads, "max_rss_gb": args.max_rss_gb, "full": args.full,
+               "cells": [{k: round(v, 6) if isinstance(v, float) else v for k, v in c.items()}
+                         for c in cells]}
+    (out / f"{args.name}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    plot(cells, args.plot or out / f"{args.name}.png", args.max_rss_gb,
+         ("interactions", "interactions"), ("first_step_s", "seconds to the first training step"),
+         "The whole pipeline against the number of interactions, CPU, 1 thread")
+    print(json.dumps(summary))
+
+
+def plot(cells, path, max_rss_gb, axis, speed, title):
+    """Peak RSS and ``speed`` (a (key, label) pair) against ``axis`` (a (key, label) pair), one
+    line per model, log-log."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for key, ax, label in [("peak_rss_gb", axes[0], "peak RSS (GB)"),
-                           ("s_per_step", axes[1], "seconds per training step")]:
+    for (key, label), ax in zip([("peak_rss_gb", "peak RSS (GB)"), speed], axes):
         for model in dict.fromkeys(c["model"] for c in cells):
-            points = [(c["items"], c[key]) for c in cells
+            points = [(c[axis[0]], c[key]) for c in cells
                       if c["model"] == model and c["status"] == "ok"]
             if points:
                 ax.plot(*zip(*points), marker="o", label=model)
-        ax.set(xscale="log", yscale="log", xlabel="catalog size (items)", ylabel=label)
+        ax.set(xscale="log", yscale="log", xlabel=axis[1], ylabel=label)
         ax.grid(True, which="both", alpha=0.3)
     axes[0].axhline(max_rss_gb, color="grey", linestyle="--", label="--max_rss_gb")
     axes[0].legend()
-    fig.suptitle("Training step (batch of 256 users) against catalog size, CPU")
+    fig.suptitle(title)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
@@ -263,10 +452,20 @@ def main():
     parser.add_argument("--out", default=str(HERE / "results" / "scale"))
     parser.add_argument("--name", default="scale", help="file names in --out: NAME.md, NAME.json")
     parser.add_argument("--plot", help="default: OUT/NAME.png")
+    parser.add_argument("--interactions", type=int, nargs="+",
+                        help="log sizes: the pipeline against the number of interactions")
+    parser.add_argument("--eval_batches", type=int, default=20,
+                        help="validation batches timed (--interactions)")
+    parser.add_argument("--full", action="store_true",
+                        help="a whole epoch and a whole validation (--interactions)")
     parser.add_argument("--cell", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cell:
         return cell_main(json.loads(args.cell))
+    if args.interactions:
+        if min(args.interactions) < 1000:
+            raise SystemExit(f"--interactions: at least 1000, got {min(args.interactions)}")
+        return interactions_main(args)
 
     settings = parse_settings(args.settings)
     cells = []
@@ -294,7 +493,9 @@ def main():
                "cells": [{k: round(v, 6) if isinstance(v, float) else v for k, v in c.items()}
                          for c in cells]}
     (out / f"{args.name}.json").write_text(json.dumps(summary, indent=1) + "\n")
-    plot(cells, args.plot or out / f"{args.name}.png", args.max_rss_gb)
+    plot(cells, args.plot or out / f"{args.name}.png", args.max_rss_gb,
+         ("items", "catalog size (items)"), ("s_per_step", "seconds per training step"),
+         "Training step (batch of 256 users) against catalog size, CPU")
     print(json.dumps(summary))
 
 

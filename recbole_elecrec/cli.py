@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from recbole_elecrec.config import settings_from_args
-from recbole_elecrec.errors import command, quiet_recbole_warnings
+from recbole_elecrec.errors import command
 from recbole_elecrec.files import check_replaceable, write_text_atomic
 from recbole_elecrec.quick_start import evaluate_checkpoint, run
+from recbole_elecrec.settings_file import settings_from_args
 
 
 def parse_args(argv):
@@ -135,7 +135,6 @@ def check_source_option(settings):
 
 @command
 def main(argv=None):
-    quiet_recbole_warnings()
     args, passthrough = parse_args(sys.argv[1:] if argv is None else argv)
     settings = settings_from_args(passthrough)
     check_source_option(settings)

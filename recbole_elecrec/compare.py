@@ -19,7 +19,7 @@ import numpy as np
 from recbole.evaluator.base_metric import TopkMetric
 from scipy import stats
 
-from recbole_elecrec.errors import command, quiet_recbole_warnings
+from recbole_elecrec.errors import command
 from recbole_elecrec.protocols import HISTORY_MASKS
 from recbole_elecrec.quick_start import load_data_and_model
 from recbole_elecrec.trainer import evaluation_trainer
@@ -54,23 +54,23 @@ def per_user_metrics(model_file, split="test", history_mask=None):
     loader = test_data if split == "test" else valid_data
     trainer = evaluation_trainer(config, model)
     trainer.evaluator = PerUserEvaluator(trainer.evaluator)
-    # each batch's users as the collector stacks their rows, and the items each is tested on,
-    # in the same evaluation pass
+    trainer.evaluate(loader, load_best_model=False)
+    # each batch's users in the order the evaluation stacked their rows (the loader's fixed
+    # order), and the items each is tested on
     uid, iid = config["USER_ID_FIELD"], config["ITEM_ID_FIELD"]
-    users, held_out, collect = [], [], trainer.eval_collector.eval_batch_collect
-
-    def collect_with_users(scores, interaction, positive_u, positive_i):
+    users, held_out = [], []
+    for interaction, _, positive_u, positive_i in loader:
         batch = interaction[uid].cpu().numpy()
         users.append(batch)
         held_out.append((batch[positive_u.cpu().numpy()], positive_i.cpu().numpy()))
-        collect(scores, interaction, positive_u, positive_i)
-
-    trainer.eval_collector.eval_batch_collect = collect_with_users
-    trainer.evaluate(loader, load_best_model=False)
     tested = sorted(zip(dataset.id2token(uid, np.concatenate([u for u, _ in held_out])),
                         dataset.id2token(iid, np.concatenate([i for _, i in held_out]))))
     return (config, dataset.id2token(uid, np.concatenate(users)), trainer.evaluator.per_user,
             tested)
+
+
+# user indices drawn at once by the bootstrap (their memory: 8 bytes each)
+BOOTSTRAP_DRAWS = 2 ** 22
 
 
 def paired_test(a, b, resamples=2000, seed=0):
@@ -84,7 +84,9 @@ def paired_test(a, b, resamples=2000, seed=0):
     else:
         p_value = float(stats.ttest_rel(a, b).pvalue)
     rng = np.random.default_rng(seed)
-    boot = np.array([diff[rng.integers(0, n, n)].mean() for _ in range(resamples)])
+    rows = max(1, BOOTSTRAP_DRAWS // n)  # resamples drawn at once
+    boot = np.concatenate([diff[rng.integers(0, n, (min(rows, resamples - start), n))].mean(1)
+                           for start in range(0, resamples, rows)])
     low, high = np.percentile(boot, [2.5, 97.5])
     return {"a": float(a.mean()), "b": float(b.mean()), "diff": float(mean),
             "ci95": [float(low), float(high)], "p": p_value}
@@ -122,7 +124,6 @@ def compare(file_a, file_b, split="test", resamples=2000, history_mask=None):
 
 @command
 def main(argv=None):
-    quiet_recbole_warnings()
     parser = argparse.ArgumentParser(prog="python -m recbole_elecrec.compare",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="*", metavar="A B",

@@ -11,14 +11,11 @@ import sys
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from torch.nn.parallel import DistributedDataParallel
 
-from recbole_elecrec.errors import INPUT_ERRORS, error_message, quiet_recbole_warnings
+from recbole_elecrec.errors import INPUT_ERRORS, command_settings, error_message
 
 BACKENDS = ("nccl", "gloo")
-
-
-def is_distributed():
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 def process_device(config):
@@ -89,27 +86,29 @@ def spawn(fn, nprocs, args=()):
 
 
 def _run_as_command(rank, fn, errors, *args):
-    """``fn(rank, *args)`` as the command runs it: RecBole's deprecation warnings quieted (a
-    spawned process starts without the command's filters), an input error sent to ``errors``
-    as its line and the process ended with status 2 (its traceback would be spawn's report)."""
-
-    quiet_recbole_warnings()
+    """``fn(rank, *args)`` as the command runs it (a spawned process starts without the
+    command's settings: ``command_settings``), an input error sent to ``errors`` as its line and
+    the process ended with status 2 (its traceback would be spawn's report)."""
     try:
-        fn(rank, *args)
+        with command_settings():
+            fn(rank, *args)
     except INPUT_ERRORS as error:
         errors.put(error_message(error))
         sys.exit(2)
 
 
-def global_divisor(*counts):
-    """Per count: its sum over all ranks divided by the world size (the count itself when not
-    distributed). A rank's loss *sum* divided by it makes DDP's averaged gradient the gradient of
-    the mean over the global batch, however the targets are spread over the ranks."""
-    counts = torch.stack([c.detach().float() for c in counts])
-    if is_distributed():
-        dist.all_reduce(counts)
-        counts /= dist.get_world_size()
-    return counts.unbind()
+def distribute(trainer):
+    """Make ``trainer``, built as for one process, one process of a distributed run: its model
+    wrapped for DDP (on its GPU, or on the CPU), its metrics computed over every rank's users,
+    and its checkpoint the file rank 0 names (every rank loads what rank 0 writes)."""
+    config = trainer.config
+    on_gpu = config["device"].type == "cuda"
+    trainer.distributed_model = DistributedDataParallel(
+        trainer.model, device_ids=[config["local_rank"]] if on_gpu else None)
+    trainer.evaluator = GatheringEvaluator(trainer.evaluator)
+    name = [trainer.saved_model_file]
+    dist.broadcast_object_list(name, src=0)
+    trainer.saved_model_file = name[0]
 
 
 class GatheringEvaluator:

@@ -1,6 +1,8 @@
-"""How every command ends on bad input: one ``error:`` line on stderr and exit status 2; and
-the warnings of RecBole's that no command prints."""
+"""The command wrapper: how every command ends on bad input (one ``error:`` line on stderr and
+exit status 2), and what it alone sets for the whole process while it runs (RecBole's warnings
+quieted; its command line its own)."""
 
+import contextlib
 import functools
 import importlib
 import re
@@ -28,7 +30,8 @@ def command(main):
     @functools.wraps(main)
     def wrapped(argv=None):
         try:
-            return main(argv)
+            with command_settings():
+                return main(argv)
         except INPUT_ERRORS as error:
             print(f"error: {error_message(error)}", file=sys.stderr)
             return 2
@@ -42,6 +45,29 @@ def command(main):
         except KeyboardInterrupt:
             return interrupted()
     return wrapped
+
+
+_running = False  # whether a command runs in this process now (``command_settings``)
+
+
+@contextlib.contextmanager
+def command_settings():
+    """What a command (and each process it starts) sets for the whole process while it runs,
+    and only then: RecBole's deprecation warnings quieted, and the command line its own."""
+    global _running
+    outer, _running = _running, True
+    try:
+        with warnings.catch_warnings():
+            quiet_recbole_warnings()
+            yield
+    finally:
+        _running = outer
+
+
+def running_command():
+    """Whether one of this package's commands runs now: it owns the command line (``Config``
+    then reads none of it)."""
+    return _running
 
 
 def out_of_memory(error):

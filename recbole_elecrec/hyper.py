@@ -24,8 +24,10 @@ from pathlib import Path
 
 from recbole.trainer import HyperTuning
 
-from recbole_elecrec.errors import command, error_message, quiet_recbole_warnings
-from recbole_elecrec.config import Config, check_names, settings_from_args
+from recbole_elecrec.errors import command, error_message
+from recbole_elecrec.config import Config
+from recbole_elecrec.rules import check_names
+from recbole_elecrec.settings_file import settings_from_args
 from recbole_elecrec.files import atomic_path, check_replaceable, check_writable_dir
 from recbole_elecrec.quick_start import run
 
@@ -239,7 +241,6 @@ def main(argv=None):
     ray.add_argument("--address", help="an existing Ray cluster (default: a local one)")
     args, passthrough = parser.parse_known_args(argv)
     settings = settings_from_args(passthrough)
-    quiet_recbole_warnings()
     config_files = args.config_files.split() if args.config_files else None
     if args.tool == "Ray":
         return ray_main(args, config_files, settings)

@@ -26,33 +26,36 @@ class ProtocolCollector(Collector):
     figures go where RecBole's would; only the order of tied scores may differ from RecBole's.
     """
 
+    enabled = False  # until ``start``: RecBole's own collection
+
     def start(self, enabled):
         """Begin an evaluation; ``enabled``: whether ``collect_protocols`` will see its batches.
-        Returns whether it will (only RecBole's ranking metrics, which read rec.topk alone)."""
+        Returns whether it will (only RecBole's ranking metrics, which read rec.topk alone):
+        then it is the one call that collects each batch, and RecBole's ``eval_batch_collect``
+        collects nothing."""
         self.protocol = self.config["history_mask"]
         self.k = max(self.config["topk"])
         self.enabled = enabled and self.register.need("rec.topk") and not any(
             self.register.need(key) for key in ("rec.meanrank", "rec.score", "rec.items",
                                                  "data.label"))
         self.structs = {p: DataStruct() for p in HISTORY_MASKS if p != self.protocol}
-        self.history_first, self.negative, self.pending = [], [], None
+        self.history_first, self.negative = [], []
         return self.enabled
 
     def eval_batch_collect(self, scores_tensor, interaction, positive_u, positive_i):
-        if self.pending is None:
-            return super().eval_batch_collect(scores_tensor, interaction, positive_u, positive_i)
-        self.data_struct.update_tensor("rec.topk", self.pending)
-        self.pending = None
+        if not self.enabled:
+            super().eval_batch_collect(scores_tensor, interaction, positive_u, positive_i)
 
     def collect_protocols(self, scores, history_index, positive_u, positive_i):
-        """Collect every protocol from a model's raw ``scores`` [users, items]; returns them
-        masked by the configured protocol (in place): ``none`` never ranks the padding item 0,
-        ``exclude`` also scores the history -inf, ``reference`` (the paper code) scores the
-        history 0 and ranks the padding item like any other."""
+        """Collect every protocol of one batch from a model's raw ``scores`` [users, items];
+        returns them masked by the configured protocol (in place): ``none`` never ranks the
+        padding item 0, ``exclude`` also scores the history -inf, ``reference`` (the paper code)
+        scores the history 0 and ranks the padding item like any other.
+
+        Beside ``scores``, memory grows with the history and the top-k only: history
+        membership is looked up in the sorted (row, item) keys of ``history_index``."""
         device, (n_rows, n_items) = scores.device, scores.shape
         rows, items = (t.to(device) for t in history_index)
-        history = torch.zeros_like(scores, dtype=torch.bool)
-        history[rows, items] = True
         # each row's distinct history items, left-aligned in [rows, longest history]
         keys = torch.unique(rows * n_items + items)
         h_rows, h_items = keys // n_items, keys % n_items
@@ -66,7 +69,7 @@ class ProtocolCollector(Collector):
 
         k = min(self.k, n_items)
         values, index = scores.topk(min(n_items, k + 1 + longest), dim=1)
-        in_history, padding = history.gather(1, index), index == 0
+        in_history, padding = in_keys(keys, index, n_items), index == 0
         reference = torch.cat((values.masked_fill(in_history, -torch.inf), own_values), 1)
         pool = {"none": (values.masked_fill(padding, -torch.inf), index),
                 "exclude": (values.masked_fill(padding | in_history, -torch.inf), index),
@@ -79,16 +82,13 @@ class ProtocolCollector(Collector):
             hits = torch.zeros(n_rows, k, dtype=torch.int, device=device)
             hits.index_put_((positive_u,), (top[protocol][positive_u] == positive_i[:, None]).int(),
                             accumulate=True)
-            found = torch.cat((hits, positives), 1)
-            if protocol == self.protocol:
-                self.pending = found  # for RecBole's call of eval_batch_collect, next
-            else:
-                self.structs[protocol].update_tensor("rec.topk", found)
+            struct = self.data_struct if protocol == self.protocol else self.structs[protocol]
+            struct.update_tensor("rec.topk", torch.cat((hits, positives), 1))
         # history first: the first min(K, history length) ranks are all history items
-        leading = history.gather(1, top[self.protocol]).int().cumprod(1).sum(1)
+        leading = in_keys(keys, top[self.protocol], n_items).int().cumprod(1).sum(1)
         wanted = lengths.clamp(max=k)
         self.history_first.append(((leading >= wanted) & (wanted > 0)).float().cpu())
-        self.negative.append((scores[:, 1:] < 0).float().mean(1).cpu())
+        self.negative.append(negative_share(scores).cpu())
         return mask(scores, (rows, items), self.protocol)
 
     def results(self, evaluator, gather):
@@ -104,6 +104,25 @@ class ProtocolCollector(Collector):
                  "history_first_share": round(history_first.mean().item(), 4),
                  "negative_score_share": round(negative.mean().item(), 4)}
         return by_protocol, check
+
+
+def in_keys(keys, index, n_items):
+    """Whether each (row, ``index[row, j]``) pair is among the sorted ``row * n_items + item``
+    ``keys``: a [rows, j] mask without a [rows, items] one."""
+    if not len(keys):
+        return torch.zeros_like(index, dtype=torch.bool)
+    rows = torch.arange(len(index), device=index.device)[:, None]
+    query = rows * n_items + index
+    found = torch.searchsorted(keys, query).clamp(max=len(keys) - 1)
+    return keys[found] == query
+
+
+def negative_share(scores, cells=2 ** 22):
+    """Each row's share of real items (1 on) scored below 0, counted over blocks of rows so
+    that the comparison never holds more than ``cells`` booleans."""
+    block = max(1, cells // max(1, scores.size(1)))
+    counts = torch.cat([(part[:, 1:] < 0).sum(1) for part in scores.split(block)])
+    return counts.float() / (scores.size(1) - 1)
 
 
 def mask(scores, history_index, protocol):

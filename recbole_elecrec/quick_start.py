@@ -4,6 +4,7 @@ RecBole's own ``recbole.quick_start`` cannot find models outside RecBole (and im
 these functions mirror its API for ELECRec and every built-in model.
 """
 
+import contextlib
 import functools
 import logging
 import os
@@ -16,22 +17,25 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from recbole.data import create_dataset as recbole_create_dataset
 from recbole.data import data_preparation
-from recbole.utils import init_logger, init_seed, set_color
+from recbole.data.transform import construct_transform
+from recbole.utils import get_flops, init_logger, init_seed, set_color
 
 from recbole_elecrec.checkpoint import (check_tokens, interactions_fingerprint, load_model,
-                                        read_checkpoint, read_training_state, saved_config,
-                                        token_fingerprint)
+                                        read_checkpoint, token_fingerprint)
 from recbole_elecrec.checkpoint.format import NotPlain, other_parameter
 from recbole_elecrec.checkpoint.reference import convert_reference_state, read_reference_state
-from recbole_elecrec.config import Config, check_data_fits, model_defaults
+from recbole_elecrec.checkpoint.settings import (checkpoint_config, log_given_settings,
+                                                 restored_config)
+from recbole_elecrec.checkpoint.state import read_training_state
+from recbole_elecrec.config import Config
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
 from recbole_elecrec.data.download import ensure_dataset
 from recbole_elecrec.data.inter_file import check_inter_file
 from recbole_elecrec.distributed import init_process_group, spawn
-from recbole_elecrec.errors import quiet_recbole_warnings
 from recbole_elecrec.files import check_writable_dir
 from recbole_elecrec.model import SASRecPlus
 from recbole_elecrec.protocols import history_first_warning
+from recbole_elecrec.rules import check_data_fits
 from recbole_elecrec.trainer import evaluation_trainer, get_trainer
 from recbole_elecrec.utils import get_model, uses_history_dataset
 
@@ -109,11 +113,19 @@ def set_threads(config):
 def build_from_config(config, load_weights=None, evaluate_only=False):
     """``build`` for a settled ``config``; ``evaluate_only``: a trainer that creates no
     checkpoint or tensorboard folder (``evaluation_trainer``)."""
-    quiet_recbole_warnings()  # as the command line does, for calls from Python too
     threads = set_threads(config)
+    determinism = deterministic(config["reproducibility"])
     if not config["single_spec"]:
         init_process_group(config)
     data, loaded, (train_data, valid_data, test_data), model = data_and_model(config)
+    flops = None
+    if not evaluate_only and type(model).__module__.startswith("recbole.model."):
+        # as RecBole's run_recbole: counting FLOPs runs the model once through the config's
+        # transform, whose draws of Python's random (BERT4Rec's masking) training then follows;
+        # the CPR models' predict asserts, which ends RecBole's own run there and the count here
+        with contextlib.suppress(AssertionError):
+            flops = get_flops(model, data, config["device"], logging.getLogger(),
+                              construct_transform(config))
     if not evaluate_only:
         check_saveable(model)
     if load_weights is not None:
@@ -130,11 +142,15 @@ def build_from_config(config, load_weights=None, evaluate_only=False):
     logger.info(config)
     logger.info(loaded)
     logger.info(threads)
+    if determinism:
+        logger.info(determinism)
     if getattr(data, "order_note", None):  # once, now that the run's log exists
         logger.warning(data.order_note)
     if getattr(data, "duplicate_note", None):
         logger.warning(f"{config['dataset']}.inter: {data.duplicate_note}")
     logger.info(model)
+    if flops is not None:
+        logger.info(set_color("FLOPs", "blue") + f": {flops}")
     trainer = (evaluation_trainer(config, model) if evaluate_only
                else get_trainer(config["MODEL_TYPE"], config["model"])(config, model))
     return config, trainer, (train_data, valid_data, test_data)
@@ -146,7 +162,6 @@ def data_and_model(config):
     prefix, each user's first interaction counted no more), its loaders and a fresh model,
     seeded as RecBole seeds them."""
     init_seed(config["seed"], config["reproducibility"])
-    deterministic(config["reproducibility"])
     data = create_dataset(config)
     check_data_fits(config, data)
     loaded = str(data)
@@ -173,11 +188,16 @@ def check_saveable(model):
 def deterministic(reproducibility):
     """Where ``reproducibility`` asks for it, torch's deterministic algorithms too (RecBole sets
     only cuDNN's flags): on a GPU, reruns and resumed runs then repeat their float sums; an op
-    without a deterministic form warns rather than stops the run."""
-    if reproducibility:
-        # cuBLAS reads this when CUDA starts: deterministic matrix products need its workspace
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(bool(reproducibility), warn_only=True)
+    without a deterministic form warns rather than stops the run. Only ever turned on (a
+    caller's own choice of them stays); returns the log line that says so, or None."""
+    if not reproducibility:
+        return None
+    if torch.are_deterministic_algorithms_enabled():
+        return "torch deterministic algorithms: on (already)"
+    # cuBLAS reads this when CUDA starts: deterministic matrix products need its workspace
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    return "torch deterministic algorithms: turned on (reproducibility; set it False to leave them)"
 
 
 def warn_history_first(trainer):
@@ -287,10 +307,10 @@ def evaluate_checkpoint(path, model=None, dataset=None, config_file_list=None,
     """Evaluate saved weights on the validation and test splits.
 
     ``path`` is a RecBole checkpoint, evaluated with the settings it was trained with (of the
-    settings given, only EVALUATION_SETTINGS apply, and a log line names those that differ:
-    ``checkpoint_config``), or with ``reference=True`` one of the ELECRec authors' released
-    state_dicts, evaluated with the settings given. ``save_as`` also writes the loaded model as
-    a RecBole checkpoint (a new file).
+    settings given, only ``checkpoint.settings.EVALUATION_SETTINGS`` apply, and a log line
+    names those that differ: ``checkpoint_config``), or with ``reference=True`` one of the
+    ELECRec authors' released state_dicts, evaluated with the settings given. ``save_as`` also
+    writes the loaded model as a RecBole checkpoint (a new file).
     """
     if save_as:
         if Path(save_as).exists():
@@ -354,73 +374,6 @@ def checkpoint_weights(path, model, dataset, config_file_list, config_dict):
     return config, load_weights, differ
 
 
-# settings of where and how this process runs, not of what an evaluation computes: always this
-# run's own
-RUN_SETTINGS = frozenset({
-    "device", "use_gpu", "gpu_id", "single_spec", "local_rank", "world_size", "nproc", "ip",
-    "port", "offset", "worker", "show_progress", "state", "checkpoint_dir", "training_state",
-    "log_wandb", "wandb_project",
-})
-# settings given to --eval_only that replace the checkpoint's: what is measured, how much is
-# evaluated at once, and where the data is (check_fit and check_tokens refuse data that is not
-# the checkpoint's). The model's settings and how its data is read and split belong to the
-# weights: they come from the checkpoint
-EVALUATION_SETTINGS = frozenset({
-    "metrics", "topk", "valid_metric", "valid_metric_bigger", "metric_decimal_place",
-    "eval_batch_size", "history_mask", "dataset", "data_path",
-})
-
-
-def checkpoint_config(saved, given, explicit, path):
-    """The config evaluating a checkpoint: its ``saved`` one, with this run's RUN_SETTINGS
-    and the EVALUATION_SETTINGS of the ``explicit`` keys (those given) taken from ``given`` (a
-    Config of the settings given, which checked them). Returns it and
-    ``{key: (saved value, given value)}`` of the settings given that differ from the saved."""
-    if given["model"] != saved["model"]:
-        raise ValueError(f"{path} holds model {saved['model']}, not {given['model']}")
-    given["data_path"] = os.path.abspath(given["data_path"])  # as checkpoints save it
-    differ = {key: (saved[key], given[key]) for key in sorted(explicit - RUN_SETTINGS)
-              if given[key] != saved[key]}
-    for key in RUN_SETTINGS | (EVALUATION_SETTINGS & differ.keys()):
-        saved[key] = given[key]
-    if "dataset" in differ and "data_path" not in explicit:
-        # RecBole joined data_path and the dataset: the other dataset's folder lies beside
-        saved["data_path"] = os.path.join(os.path.dirname(saved["data_path"]), saved["dataset"])
-    return saved, differ
-
-
-def log_given_settings(path, differ):
-    """One log line naming the settings given that differ from the checkpoint's, and which of
-    them the evaluation of ``path`` applies."""
-    if not differ:
-        return
-    described = {
-        applied: "; ".join(f"{key} {now!r} (the checkpoint's: {before!r})"
-                           for key, (before, now) in differ.items()
-                           if (key in EVALUATION_SETTINGS) == applied)
-        for applied in (True, False)}
-    logging.getLogger().warning(
-        f"settings given that differ from those {path} was trained with: applied (evaluation "
-        f"settings): {described[True] or 'none'}; ignored (model and data settings come from "
-        f"the checkpoint): {described[False] or 'none'}")
-
-
-def restored_config(checkpoint, path):
-    """The config ``checkpoint`` was trained with, ready to build its data and model here."""
-    config = saved_config(checkpoint, path)
-    # a checkpoint saved before a setting existed runs with that setting's default
-    for key, value in model_defaults(config).items():
-        if key not in config.final_config_dict:
-            config[key] = value
-    if not config["single_spec"]:  # saved by a distributed run: load it into this one process
-        config["single_spec"], config["local_rank"] = True, 0
-    # this machine's device, not the saving one's (trained on a GPU, used on a CPU)
-    config["device"] = torch.device(
-        "cuda" if config["use_gpu"] and torch.cuda.is_available() else "cpu")
-    config["use_gpu"] = config["device"].type == "cuda"
-    return config
-
-
 def load_data_and_model(model_file):
     """Like RecBole's ``load_data_and_model``: the checkpoint's config, data and trained model.
 
@@ -429,6 +382,7 @@ def load_data_and_model(model_file):
     """
     checkpoint = read_checkpoint(model_file)
     config = restored_config(checkpoint, model_file)
+    deterministic(config["reproducibility"])
     data, _, (train_data, valid_data, test_data), model = data_and_model(config)
     load_model(model, checkpoint, model_file)
     check_tokens(checkpoint, data, model_file)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import recbole
 
-from recbole_elecrec.config import PROPERTIES, model_property_files
 from recbole_elecrec.errors import command
+from recbole_elecrec.settings_file import PROPERTIES, model_property_files
 from recbole_elecrec.utils import get_model
 
 RECBOLE_PROPERTIES = Path(recbole.__file__).parent / "properties"

@@ -1,27 +1,28 @@
 """Trainers: the evaluation protocol for every model, and ELECRec's training schedule."""
 
 import os
-import random
 import secrets
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
-import numpy as np
 import torch
 import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel
 from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole.trainer import Trainer
+from recbole.trainer import trainer as recbole_trainer
 from recbole.utils import get_trainer as recbole_get_trainer
 from recbole.utils import get_local_time, set_color
+from torch.utils.tensorboard import SummaryWriter
 
-from recbole_elecrec.checkpoint import (load_model, read_checkpoint, read_training_state,
-                                        token_fingerprint)
-from recbole_elecrec.checkpoint.format import config_settings, other_parameter, plain
-from recbole_elecrec.distributed import GatheringEvaluator
+from recbole_elecrec.checkpoint import load_model, read_checkpoint, token_fingerprint
+from recbole_elecrec.checkpoint.format import contents
+from recbole_elecrec.checkpoint.save import RunFiles
+from recbole_elecrec.checkpoint.state import resume, restore_training_state, save_training_state
+from recbole_elecrec.distributed import GatheringEvaluator, distribute
 from recbole_elecrec.errors import diverged
-from recbole_elecrec.files import atomic_path, held, remove_partials
+from recbole_elecrec.files import held, remove_partials
 from recbole_elecrec.optim import update_twice
 from recbole_elecrec.protocols import HISTORY_MASKS, ProtocolCollector, mask
 
@@ -36,30 +37,22 @@ class TrainerMixin:
       Every evaluation of a sequential model computes all three protocols from the same scores:
       ``evaluate`` returns the configured one's metrics (early stopping, test), ``by_protocol``
       holds all three and ``history_check`` the history-first check (``protocols``).
-    - Checkpoints are read through ``checkpoint.read_checkpoint`` (``evaluate(load_best_model=
-      True)``, ``resume_checkpoint``), so a crafted file runs no code, and saved in torch's default
-      pickle protocol, which torch's weights-only unpickler reads (RecBole's protocol 4 it cannot).
-    - Checkpoints are written whole or not at all (a run killed while saving keeps the previous
-      one), under a name unique to the run, and never over a file the run did not write; a run
-      evaluates (and so reports) its checkpoint only while the file is still the one it wrote.
-      Each holds the fingerprint of the dataset's token-to-id mapping (``token_fingerprint``) and
-      a config whose ``data_path`` is absolute (read from any folder).
+    - Checkpoints are plain data read through the allowlist and written whole, never over a file
+      of another's, under a name unique to the run (``checkpoint``): a run evaluates (and so
+      reports) its checkpoint only while the file is still the one it wrote.
     - ``history``: one dict per epoch (training seconds and loss, validation metrics), for
       learning curves.
-    - ``training_state``: a file rewritten after every validation with all that training needs to
-      go on (weights, optimizer, early-stopping counters, history, random states); a run started
-      again with the same file and settings continues where the last one stopped, with the
-      results an uninterrupted run gives. Removed once training ends. A run holds the file
-      while it trains (``files.held``): another run given it is refused.
-    - Distributed runs on CPUs (gloo) as well as GPUs, with metrics computed over the users of
-      all ranks at once.
+    - ``training_state``: saved after every validation and removed once training ends
+      (``checkpoint.state``); a run started again with the same file and settings continues
+      where the last one stopped. A run holds the file while it trains (``files.held``).
+    - Distributed runs on CPUs (gloo) as well as GPUs (``distributed.distribute``).
     - ``shared_updates: twice`` (ELECRec, SASRecPlus): the optimizer updates the model's
       ``twice_updated_parameters()`` twice a step, as the authors' optimizer does.
     """
 
     def __init__(self, config, model):
         distributed = not config["single_spec"]
-        # RecBole's constructor wraps the model for one GPU per process only: wrap it here instead
+        # RecBole's constructor wraps the model for one GPU per process only: distribute() does
         config["single_spec"] = True
         try:
             super().__init__(config, model)
@@ -69,18 +62,9 @@ class TrainerMixin:
         self.saved_model_file = os.path.join(
             self.checkpoint_dir,
             f"{config['model']}-{get_local_time()}-{secrets.token_hex(3)}.pth")
-        # checkpoint file -> which file this run wrote there: the only files it may replace
-        self._written = {}
+        self.checkpoint_files = RunFiles()
         if distributed:
-            on_gpu = config["device"].type == "cuda"
-            self.distributed_model = DistributedDataParallel(
-                self.model, device_ids=[config["local_rank"]] if on_gpu else None
-            )
-            self.evaluator = GatheringEvaluator(self.evaluator)
-            # every rank loads the checkpoint that rank 0 writes
-            name = [self.saved_model_file]
-            dist.broadcast_object_list(name, src=0)
-            self.saved_model_file = name[0]
+            distribute(self)
         # the other protocols' evaluator: ``evaluator`` may be wrapped (compare keeps per-user
         # figures of the configured protocol)
         self.protocol_evaluator = self.evaluator
@@ -134,7 +118,7 @@ class TrainerMixin:
                 dist.barrier()  # rank 0 may still be writing it
         protocols = self.eval_collector.start(self._history_source is not None)
         if load_best_model and eval_data:  # here, rather than by RecBole's torch.load
-            self._load_best_model(model_file or self.saved_model_file)
+            self._load_best_model(str(model_file or self.saved_model_file))
         result = super().evaluate(eval_data, False, model_file, show_progress)
         if protocols and result is not None:
             gather = getattr(self.protocol_evaluator, "gather", lambda rows: rows)
@@ -144,12 +128,8 @@ class TrainerMixin:
         return result
 
     def _load_best_model(self, path):
-        path = str(path)
-        if path in self._written and not self._owns(path):
-            raise ValueError(f"{path} was replaced since this run wrote it (by another run "
-                             "given the same file?): not evaluating it as this run's model")
-        checkpoint = read_checkpoint(path)
-        load_model(self.model, checkpoint, path)
+        self.checkpoint_files.check_own(path)
+        load_model(self.model, read_checkpoint(path), path)
         self.logger.info(f"Loading model structure and parameters from {path}")
 
     def _map_reduce(self, result, num_sample):
@@ -169,13 +149,13 @@ class TrainerMixin:
         with held(state_file, "training_state"):
             remove_partials(state_file)  # of a run killed while saving it: held, so it is gone
             if state_file.is_file():
-                self._restore_training_state(state_file, train_data)
+                restore_training_state(state_file, self, train_data)
                 if self.start_epoch >= self.epochs or self.cur_step > self.stopping_step:
                     state_file.unlink()  # the state of a run that had already ended
                     return self.best_valid_score, self.best_valid_result
 
             def save_state(epoch_idx, valid_score):
-                self._save_training_state(state_file, epoch_idx, train_data, time.time() - start)
+                save_training_state(state_file, self, epoch_idx, train_data, time.time() - start)
                 if callback_fn:
                     callback_fn(epoch_idx, valid_score)
 
@@ -184,93 +164,15 @@ class TrainerMixin:
             state_file.unlink(missing_ok=True)
             return result
 
-    def _checkpoint(self, epoch):
-        """What a RecBole checkpoint holds, as plain data (``checkpoint.format``: the config as
-        its settings), and the fingerprint of the data."""
-        return plain({
-            # a relative data_path would resolve where the file is read
-            "config": config_settings(self.config,
-                                      data_path=os.path.abspath(self.config["data_path"])),
-            "token_fingerprint": self.token_fingerprint,
-            "epoch": epoch,
-            "cur_step": self.cur_step,
-            "best_valid_score": self.best_valid_score,
-            "state_dict": self.model.state_dict(),
-            "other_parameter": other_parameter(self.model),
-            "optimizer": self.optimizer.state_dict(),
-        })
-
-    def _save_training_state(self, path, epoch_idx, train_data, seconds):
-        state = plain({
-            **self._checkpoint(epoch_idx),
-            "best_valid_result": self.best_valid_result,
-            # its name: the run continuing it keeps it in its own checkpoint_dir
-            "best_model_file": os.path.basename(self.saved_model_file),
-            "history": self.history,
-            "train_seconds": self.resumed_seconds + seconds,
-            "random": {
-                "python": random.getstate(),
-                "numpy": np.random.get_state(),
-                "torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                "loader": train_data.generator.get_state(),
-            },
-        })
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as partial:
-            torch.save(state, partial)
-
-    def _restore_training_state(self, path, train_data):
-        state = read_training_state(path, self.config, self.model, train_data._dataset)
-        self._resume(state, path)
-        self.best_valid_result = state["best_valid_result"]
-        self.saved_model_file = state["best_model_file"]  # the run it continues wrote it there
-        remove_partials(self.saved_model_file)  # that run is gone: its state is held here
-        if Path(self.saved_model_file).is_file():
-            self._written[self.saved_model_file] = _identity(self.saved_model_file)
-        self.history = state["history"]
-        self.resumed_seconds = state["train_seconds"]
-        rng = state["random"]
-        random.setstate(rng["python"])
-        np.random.set_state(tuple(rng["numpy"]))
-        torch.set_rng_state(rng["torch"])
-        if rng["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        train_data.generator.set_state(rng["loader"])
-
     def resume_checkpoint(self, resume_file):
         # RecBole's reads it with torch.load, and makes it the file this run saves to
-        self._resume(read_checkpoint(resume_file), resume_file)
-
-    def _resume(self, checkpoint, source):
-        """What RecBole's ``resume_checkpoint`` restores (weights, optimizer, epoch and
-        early-stopping counters), from a checkpoint read through the allowlist."""
-        self.start_epoch = checkpoint["epoch"] + 1
-        self.cur_step = checkpoint["cur_step"]
-        self.best_valid_score = checkpoint["best_valid_score"]
-        load_model(self.model, checkpoint, source)
-        self.optimizer.load_state_dict(checkpoint["optimizer"])
-        self.logger.info(f"Checkpoint loaded. Resume training from epoch {self.start_epoch}")
-
-    def _owns(self, path):
-        """Whether ``path`` is still the file this run last wrote there."""
-        try:
-            return self._written.get(path) == _identity(path)
-        except FileNotFoundError:
-            return False
+        resume(self, read_checkpoint(resume_file), resume_file)
 
     def _save_checkpoint(self, epoch, verbose=True, saved_model_file=None):
         if not self.config["single_spec"] and self.config["local_rank"] != 0:
             return
         path = str(saved_model_file or self.saved_model_file)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with atomic_path(path, exclusive=not self._owns(path)) as partial:
-                torch.save(self._checkpoint(epoch), partial)
-        except FileExistsError:
-            raise ValueError(f"{path} exists and was not written by this run: not replacing it")\
-                from None
-        self._written[path] = _identity(path)
+        self.checkpoint_files.save(path, contents(self, epoch))
         if verbose:
             self.logger.info(set_color("Saving current", "blue") + f": {path}")
 
@@ -287,12 +189,6 @@ class TrainerMixin:
         else:
             scores = mask(scores, history_index, self.config["history_mask"])
         return interaction, scores, positive_u, positive_i
-
-
-def _identity(path):
-    """Which file ``path`` is (every save renames a new file into place)."""
-    stat = os.stat(path)
-    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 class ELECRecTrainer(TrainerMixin, Trainer):
@@ -365,14 +261,16 @@ def evaluation_trainer(config, model):
     """The model's trainer, for evaluating only. RecBole's constructor creates checkpoint_dir
     and a tensorboard log folder in the working folder (which may be read-only, and is not an
     evaluation's to write): both go into a temporary folder, removed at once."""
-    home, checkpoint_dir = os.getcwd(), config["checkpoint_dir"]
+    checkpoint_dir = config["checkpoint_dir"]
     with tempfile.TemporaryDirectory(prefix="evaluate-") as scratch:
         config["checkpoint_dir"] = scratch
-        os.chdir(scratch)  # the tensorboard folder is relative to the working folder
+        # RecBole's constructor looks its tensorboard writer up in its module as it runs
+        writer = mock.patch.object(recbole_trainer, "get_tensorboard",
+                                   lambda logger: SummaryWriter(scratch))
         try:
-            trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+            with writer:
+                trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
         finally:
-            os.chdir(home)
             config["checkpoint_dir"] = checkpoint_dir
         trainer.tensorboard.close()
     return trainer

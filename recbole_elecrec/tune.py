@@ -59,6 +59,7 @@ def trial(values, model, dataset, config_files, settings):
     validation epoch."""
     from ray import tune
 
+    from recbole_elecrec.errors import command_settings
     from recbole_elecrec.quick_start import build
 
     if hasattr(tune, "get_context"):  # Ray 2.40 and later
@@ -67,14 +68,16 @@ def trial(values, model, dataset, config_files, settings):
         from ray.air import session
         folder, send = session.get_trial_dir(), session.report
     os.chdir(folder)  # Ray 2.40 and later start trials in a folder of their own session
-    _, trainer, (train_data, valid_data, _) = build(
-        model, dataset, config_files, config_dict={**settings, **values})
+    # a worker's command line is Ray's: the trial runs as a process of the command
+    with command_settings():
+        _, trainer, (train_data, valid_data, _) = build(
+            model, dataset, config_files, config_dict={**settings, **values})
 
-    def report(epoch_idx, valid_score):
-        send({SCORE: valid_score, BEST: trainer.best_valid_score, "epoch": epoch_idx,
-              "checkpoint": os.path.abspath(trainer.saved_model_file)})
+        def report(epoch_idx, valid_score):
+            send({SCORE: valid_score, BEST: trainer.best_valid_score, "epoch": epoch_idx,
+                  "checkpoint": os.path.abspath(trainer.saved_model_file)})
 
-    trainer.fit(train_data, valid_data, show_progress=False, callback_fn=report)
+        trainer.fit(train_data, valid_data, show_progress=False, callback_fn=report)
 
 
 def is_trial_table(path):

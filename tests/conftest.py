@@ -22,24 +22,36 @@ SHARED = Path(os.environ.get(SHARED_VARIABLE) or REPO.parent / "shared")
 
 
 def needs_shared(*relative):
-    """Skip unless every file ``relative`` to SHARED exists; the reason names what is missing."""
+    """A paper check: slow (it reads the paper's data), and skipped unless every file
+    ``relative`` to SHARED exists; the reason names what is missing."""
     missing = [str(SHARED / r) for r in relative if not (SHARED / r).is_file()]
-    return pytest.mark.skipif(bool(missing), reason=(
+    skip = pytest.mark.skipif(bool(missing), reason=(
         f"paper files not found: {', '.join(missing)} (set {SHARED_VARIABLE} to the folder that "
         "holds data/elecrec/ and checkpoints/; default ../shared beside the repository)"))
+    return lambda test: pytest.mark.slow(skip(test))
 
 
 def pytest_report_header(config):
     return f"paper files: {SHARED} ({SHARED_VARIABLE}; {'found' if SHARED.is_dir() else 'absent'})"
 
 
-# fixtures that train a model through the command line: every test using one is slow
+# The fast tier (`pytest -m "not slow"`, `make test-fast`) keeps the model, loss, sampler,
+# protocol and parity tests. Slow: every test that trains through the command line (the
+# fixtures below), reads the paper files (needs_shared), or lives in a module of whole-command,
+# large-data or many-process tests (SLOW_MODULES)
 TRAINING_FIXTURES = {"elecrec_run", "sasrec_run"}
+SLOW_MODULES = {
+    "test_bad_inputs", "test_benchmark", "test_cli", "test_compare", "test_data", "test_devices",
+    "test_distributed", "test_entry_points", "test_hyper", "test_own_files", "test_packaging",
+    "test_recommend_user", "test_run_settings", "test_scale", "test_speed", "test_training_state",
+    "test_tune", "test_without_last_item",
+}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if (TRAINING_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or item.module.__name__ in SLOW_MODULES):
             item.add_marker(pytest.mark.slow)
 
 
@@ -60,6 +72,15 @@ def write_elecrec_file(path, n_users=80, n_items=N_ITEMS, seed=0, long_user=70):
         items = [rng.randint(1, n_items) for _ in range(length)]
         lines.append(" ".join(map(str, [user] + items)))
     Path(path).write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_command_line():
+    """pytest's own arguments are no settings: a Config built in a test reads the command line
+    as a user's script does (as RecBole's), so the tests run as a script given none."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "argv", sys.argv[:1])
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -421,7 +421,9 @@ def test_property_files_are_read_with_the_same_limit(data_path, workdir):
 def test_checkpoints_as_this_package_and_recbole_save_them_load(data_path, workdir, model):
     from recbole.trainer import Trainer
 
-    from recbole_elecrec.checkpoint import read_checkpoint, saved_config
+    from recbole_elecrec.checkpoint import read_checkpoint
+    from recbole_elecrec.checkpoint.format import contents
+    from recbole_elecrec.checkpoint.settings import saved_config
     from recbole_elecrec.quick_start import build
 
     _, trainer, _ = build(model, "tiny", config_dict=small_settings(data_path))
@@ -432,7 +434,7 @@ def test_checkpoints_as_this_package_and_recbole_save_them_load(data_path, workd
     # as this package once saved training states: the Config, numpy numbers and random state
     import numpy as np
 
-    old = {**trainer._checkpoint(0), "config": trainer.config, "best_valid_score": np.float64(.5),
+    old = {**contents(trainer, 0), "config": trainer.config, "best_valid_score": np.float64(.5),
            "random": {"numpy": np.random.get_state()}}
     torch.save(old, workdir / "old_state.pth")
     loaded = read_checkpoint(workdir / "old_state.pth")

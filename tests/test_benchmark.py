@@ -77,6 +77,29 @@ def test_smoke_benchmark_writes_cells_tables_and_plots(tmp_path):
     for name in ("metrics_toy.png", "curves_toy.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    # the first model against the other, seed by seed, from the cells' checkpoints: compare's
+    # figures, p Holm-corrected over the two comparisons
+    from recbole_elecrec.compare import compare
+
+    by_cell = {(r["model"], int(r["seed"])): r for r in rows}
+    tested = {}
+    for seed in (1, 2):
+        a, b = (json.loads((out / "cells" / f"toy__{name}__seed{seed}.json").read_text())
+                for name in ("ELECRec", "SASRec__RecBole__CE__prefix_rows_"))
+        tested[seed] = compare(a["checkpoint"], b["checkpoint"])["metrics"]["ndcg@10"]
+        row = by_cell[b["label"], seed]
+        assert row["paired_with"] == "ELECRec" and row["paired_note"] == ""
+        assert float(row["paired_diff:ndcg@10"]) == pytest.approx(tested[seed]["diff"])
+        assert float(row["paired_p:ndcg@10"]) == pytest.approx(tested[seed]["p"])
+    low, high = sorted(tested, key=lambda seed: tested[seed]["p"])
+    holm_low = min(1.0, 2 * tested[low]["p"])
+    assert float(by_cell[b["label"], low]["paired_p_holm:ndcg@10"]) == pytest.approx(holm_low)
+    assert float(by_cell[b["label"], high]["paired_p_holm:ndcg@10"]) == pytest.approx(
+        max(holm_low, tested[high]["p"]))
+    assert "Paired per-user test on the test split, ELECRec (A)" in table
+    assert sorted(p.name for p in (out / "pairs").iterdir()) == [
+        f"toy__SASRec__RecBole__CE__prefix_rows___seed{seed}.json" for seed in (1, 2)]
+
     # a rerun skips the finished cells
     stamps = {p: p.stat().st_mtime_ns for p in cells}
     again = run(SMOKE, out, tmp_path)
@@ -184,7 +207,7 @@ def test_shipped_benchmark_files_resolve_to_valid_configs(path):
     (the datasets are not loaded)."""
     from recbole_elecrec.benchmark.spec import load_spec
     from recbole_elecrec.config import Config
-    from recbole_elecrec.config import check_settings
+    from recbole_elecrec.rules import check_settings
 
     cells, _ = load_spec(path)
     for cell in cells:
@@ -432,6 +455,44 @@ def test_cells_show_n_a_95_interval_and_a_best_epoch_at_the_cap():
     assert "| A | 3 | **0.1200 [0.0703, 0.1697]** | 5 | 1 |" in table
     assert "- best epoch is the last (5 epochs, capped, maybe not converged): A seed 2" in table
     assert "seed 1" not in table and "seed 3" not in table
+    table_rows_keep_their_columns(table)
+
+
+def test_holm_adjusts_step_down_in_the_given_order():
+    from recbole_elecrec.benchmark.report import holm
+
+    # sorted 0.01, 0.03, 0.04: 3 x 0.01, 2 x 0.03, then 0.04 raised to the 0.06 before it
+    assert holm([0.04, 0.01, 0.03]) == pytest.approx([0.06, 0.03, 0.06])
+    assert holm([0.6, 0.5]) == [1.0, 1.0]
+
+
+def test_paired_tests_unequal_budgets_and_missing_checkpoints_are_reported(tmp_path):
+    from recbole_elecrec.benchmark.report import holm_corrected, markdown_table
+    from recbole_elecrec.benchmark.runner import paired_tests
+
+    def cell(label, seed, epochs):
+        return {"dataset": "toy", "label": label, "seed": seed, "status": "ok", "epochs": 5,
+                "best_epoch": 1, "seconds_per_epoch": 1.0, "test": {"ndcg@10": 0.1},
+                "settings": {"epochs": epochs, "stopping_step": 3},
+                "checkpoint": f"saved/{label}{seed}.pth"}
+
+    records = [cell("A", 1, 50), cell("B", 1, 50), cell("C", 1, 80), cell("B", 2, 50)]
+    pairs = paired_tests(records, tmp_path, "A")  # no checkpoint in tmp_path: none runs
+    assert pairs == [{"dataset": "toy", "a": "A", "b": label, "seed": 1,
+                      "missing": ["saved/A1.pth", f"saved/{label}1.pth"]} for label in "BC"]
+    table = markdown_table(records, ["ndcg@10"], {}, pairs=pairs)
+    assert "- no paired test, checkpoint not found (such as saved/A1.pth): B seed 1; C seed 1" \
+        in table
+    assert ("- unequal budgets: epochs 50, stopping_step 3: A (seed 1), B (seed 1, 2); "
+            "epochs 80, stopping_step 3: C (seed 1)") in table
+
+    ran = [{"dataset": "toy", "a": "A", "b": label, "seed": 1, "users": 80,
+            "metrics": {"ndcg@10": {"diff": diff, "p": p}}}
+           for label, diff, p in (("B", 0.01, 0.02), ("C", -0.02, 0.0004))]
+    table = markdown_table(records, ["ndcg@10"], {}, pairs=holm_corrected(ran, ["ndcg@10"]))
+    assert "over this dataset's 2 comparisons per metric" in table
+    rows = [line.replace(" ", "") for line in table.splitlines()]
+    assert "|B|1|80|+0.0100(p0.020)|" in rows and "|C|1|80|-0.0200(p<0.001)|" in rows
     table_rows_keep_their_columns(table)
 
 

@@ -334,18 +334,12 @@ def test_torch_saves_failure_on_a_full_disk_is_told_as_one(tmp_path, monkeypatch
 
 def config_of(data_path, argv, files=None, **settings):
     """The Config of a command line's ``--key=value`` settings over ``settings``."""
-    from recbole_elecrec.config import Config, settings_from_args
+    from recbole_elecrec.config import Config
+    from recbole_elecrec.settings_file import settings_from_args
 
     return Config("ELECRec", "tiny", config_file_list=files,
                   config_dict={**small_settings(data_path, **settings),
                                **settings_from_args(argv)})
-
-
-def test_a_config_reads_no_command_line(data_path, workdir, monkeypatch):
-    # a user's script has arguments of its own: settings come as config_dict only
-    monkeypatch.setattr(sys, "argv", ["my_script.py", "--epochs=7", "--learning_rate=x"])
-    assert config_of(data_path, [])["epochs"] != 7
-    assert config_of(data_path, ["--epochs=7"])["epochs"] == 7
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -355,7 +349,7 @@ def test_a_config_reads_no_command_line(data_path, workdir, monkeypatch):
     (["--epochs=5", "--epochs=6"], "--epochs is given twice, as '5' and '6'"),
 ])
 def test_command_line_settings_are_key_value_pairs_given_once(argv, words):
-    from recbole_elecrec.config import settings_from_args
+    from recbole_elecrec.settings_file import settings_from_args
 
     with pytest.raises(ValueError, match=re.escape(words)):
         settings_from_args(argv)
@@ -395,7 +389,7 @@ def settings_keys(spec):
 def test_the_settings_this_repository_uses_are_not_taken_for_misspelt_ones():
     import yaml
 
-    from recbole_elecrec.config import check_names
+    from recbole_elecrec.rules import check_names
 
     used = set()
     for path in [*(REPO / "benchmarks").glob("*.yaml"), *(REPO / "studies").glob("*.yaml")]:

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import SHARED, make_model, needs_shared
@@ -134,13 +135,14 @@ def test_one_training_row_per_user_with_its_longest_prefix(data_path, workdir):
     data = train._dataset
     assert len(data) == len(users) and len(valid._dataset) == len(test._dataset) == len(users)
     tokens = data.field2id_token
+    rows = data[np.arange(len(data))]  # as a loader forms a batch: with its windows
     for row in range(len(data)):
-        user = tokens["user_id"][data.inter_feat["user_id"][row]]
+        user = tokens["user_id"][rows["user_id"][row]]
         items = users[user]
-        length = int(data.inter_feat["item_length"][row])
-        seq = data.inter_feat["item_id_list"][row][:length].tolist()
+        length = int(rows["item_length"][row])
+        seq = rows["item_id_list"][row][:length].tolist()
         assert [tokens["item_id"][i] for i in seq] == items[:-3][-50:]
-        assert tokens["item_id"][data.inter_feat["item_id"][row]] == items[-3]
+        assert tokens["item_id"][rows["item_id"][row]] == items[-3]
 
 
 def test_prefix_augmentation_switch(data_path, workdir):

@@ -57,6 +57,16 @@ def test_losses_by_hand(data_path, workdir, monkeypatch, dis_opt_version, quirks
     assert dis_loss.item() == pytest.approx(0.3 * expected_dis, abs=1e-6)
     assert model.step_stats["replaced"].item() == 0  # the drawn item was the true one
 
+    # and the item table's gradient: autograd's of the same sum in float64
+    weight = model.generator.item_embedding.weight
+    gen_loss.backward()
+    table64 = weight.detach().double().requires_grad_()
+    scores = gen_h[0, list(positions)].double() @ table64.T
+    picked = torch.tensor([targets[t] for t in positions])
+    expected = torch.nn.functional.cross_entropy(scores, picked, reduction="mean") * 0.7
+    expected.backward()
+    torch.testing.assert_close(weight.grad.double(), table64.grad, atol=1e-6, rtol=1e-5)
+
 
 def test_replaced_position_is_labelled_zero(data_path, workdir, monkeypatch):
     _, _, model = make_model(data_path, project_type="sum", gen_loss_on_padding=False,
@@ -79,7 +89,7 @@ def test_a_distributed_step_shares_one_all_reduce_for_both_losses(data_path, wor
                                                                  quirks):
     """Under DDP each loss is divided by its count over the global batch; both counts travel in
     one all-reduce. Here a fake second rank holds 3 real targets and 5 scored positions more."""
-    import recbole_elecrec.distributed as distributed
+    from recbole_elecrec.model import global_batch
 
     _, _, model = make_model(data_path, gen_loss_on_padding=quirks, replace_padding=quirks)
     calls = []
@@ -88,9 +98,9 @@ def test_a_distributed_step_shares_one_all_reduce_for_both_losses(data_path, wor
         calls.append(counts.clone())
         counts += torch.tensor([3.0, 5.0])
 
-    monkeypatch.setattr(distributed, "is_distributed", lambda: True)
-    monkeypatch.setattr(distributed.dist, "all_reduce", all_reduce)
-    monkeypatch.setattr(distributed.dist, "get_world_size", lambda: 2)
+    monkeypatch.setattr(global_batch.dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(global_batch.dist, "all_reduce", all_reduce)
+    monkeypatch.setattr(global_batch.dist, "get_world_size", lambda: 2)
     rows = model.training_rows(batch(model, [[3, 4], [5, 6, 7]], [9, 8]))
     model.calculate_loss(batch(model, [[3, 4], [5, 6, 7]], [9, 8]))
 

@@ -65,11 +65,12 @@ def test_each_users_sequence_is_in_time_or_file_order(workdir, own_data, name):
     assert dataset.order_note is None if name == "timed" else NOTE in dataset.order_note
     _, _, test = dataset.build()
     uid, iid = dataset.uid_field, dataset.iid_field
+    rows = test[list(range(len(test)))]  # with their windows, as a loader forms a batch
     for row in range(len(test)):
-        user = dataset.id2token(uid, test.inter_feat[uid][row].item())
-        length = test.inter_feat[dataset.item_list_length_field][row].item()
-        history = test.inter_feat[iid + "_list"][row][:length].numpy()
-        target = test.inter_feat[iid][row].item()
+        user = dataset.id2token(uid, rows[uid][row].item())
+        length = rows[dataset.item_list_length_field][row].item()
+        history = rows[iid + "_list"][row][:length].numpy()
+        target = rows[iid][row].item()
         assert list(dataset.id2token(iid, [*history, target])) == seqs[user][-length - 1:]
 
 

@@ -6,7 +6,7 @@ import sys
 
 import torch
 
-from recbole_elecrec.probe import auc, head_probabilities, summarize
+from recbole_elecrec.probe import head_probabilities, summarize
 from recbole_elecrec.quick_start import load_data_and_model
 from conftest import last_json
 
@@ -14,14 +14,6 @@ from conftest import last_json
 def probe(cwd, *args):
     return subprocess.run([sys.executable, "-m", "recbole_elecrec.probe", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd)
-
-
-def test_auc_counts_ties_half():
-    t = torch.tensor
-    assert auc(t([0.9, 0.8]), t([0.1, 0.2])) == 1.0
-    assert auc(t([0.1]), t([0.9, 0.8])) == 0.0
-    assert auc(t([0.5] * 3), t([0.5] * 4)) == 0.5  # a constant head
-    assert auc(t([0.9, 0.4]), t([0.4, 0.1])) == 0.875  # (1 + 1 + 0.5 + 1) / 4
 
 
 def test_a_head_that_sees_the_replacements_scores_perfectly(elecrec_run, monkeypatch):
@@ -45,20 +37,6 @@ def test_a_head_that_sees_the_replacements_scores_perfectly(elecrec_run, monkeyp
     assert abs(figures["replaced"] / total - p) < 4 * math.sqrt(p * (1 - p) / total)
 
 
-def test_probe_of_a_trained_model(elecrec_run):
-    cwd, out, _ = elecrec_run
-    checkpoint = cwd / out["checkpoint"]
-    result = last_json(probe(cwd, checkpoint))
-    assert (result["model"], result["dataset"]) == ("ELECRec", "tiny")
-    generator, uniform = result["negatives"]["generator"], result["negatives"]["uniform"]
-    # the tiny training set fits in the default 20 batches: both kinds see every real target
-    assert generator["true"] + generator["replaced"] == uniform["true"] + uniform["replaced"] > 0
-    for figures in (generator, uniform):
-        assert 0 < figures["mean_prob_true"] < 1 and 0 < figures["mean_prob_replaced"] < 1
-        assert 0 <= figures["auc"] <= 1
-    assert last_json(probe(cwd, checkpoint)) == result  # the draws are seeded
-
-
 def test_probe_refuses_other_models_and_missing_files(sasrec_run, tmp_path):
     cwd, out = sasrec_run
     for target, message in [(cwd / out["checkpoint"], "holds model SASRec"),
@@ -67,3 +45,19 @@ def test_probe_refuses_other_models_and_missing_files(sasrec_run, tmp_path):
         assert result.returncode == 2
         assert result.stderr.startswith("error:") and message in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_test_split_probes_each_test_users_test_item(elecrec_run):
+    cwd, out, _ = elecrec_run
+    result = last_json(probe(cwd, cwd / out["checkpoint"], "--split", "test"))
+    config, _, _, _, _, test_data = load_data_and_model(cwd / out["checkpoint"])
+    users = sum(len(batch[0]) for batch in test_data)
+    for figures in result["negatives"].values():
+        assert figures["true"] + figures["replaced"] == users  # one item per test user
+
+
+def test_last_position_keeps_each_rows_last_true():
+    from recbole_elecrec.model.elecrec import last_position
+    mask = torch.tensor([[1, 1, 0, 1], [0, 0, 0, 0], [0, 1, 1, 0]], dtype=torch.bool)
+    expected = torch.tensor([[0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 1, 0]], dtype=torch.bool)
+    assert torch.equal(last_position(mask), expected)

@@ -136,7 +136,7 @@ def test_other_runtime_errors_keep_their_traceback():
 
 
 def test_graph_models_are_refused_where_scipy_lacks_what_recbole_calls():
-    from recbole_elecrec.config import DOK_UPDATE_MODELS, check_runnable
+    from recbole_elecrec.rules import DOK_UPDATE_MODELS, check_runnable
 
     # the list is the RecBole models whose source calls dok_matrix._update
     calling = {path.stem for path in (Path(recbole.__file__).parent / "model").rglob("*.py")

@@ -60,3 +60,38 @@ def test_dataset_is_deterministic_and_holds_the_catalog(scale, tmp_path):
     assert min(lengths) >= 5 and all(1 <= int(r[1]) <= 1000 for r in rows)
     items = (tmp_path / "a" / name / f"{name}.item").read_text().split()
     assert items[0] == "item_id:token" and len(items) == 1001
+
+
+def test_interactions_axis_runs_end_to_end(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--interactions", "3000", "--models", "ELECRec",
+         "RecBole:SASRec", "--steps", "1", "--eval_batches", "1",
+         "--data_path", str(tmp_path / "data"), "--out", str(tmp_path / "out"),
+         "--name", "log", "--plot", str(tmp_path / "log.png")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| interactions | model | to first step, s |" in result.stdout
+    cells = {c["model"]: c for c in json.loads(result.stdout.strip().splitlines()[-1])["cells"]}
+    assert set(cells) == {"ELECRec", "RecBole:SASRec"}
+    for cell in cells.values():
+        assert cell["status"] == "ok" and cell["estimated"]
+        assert cell["peak_rss_gb"] >= cell["first_step_rss_gb"] > 0
+        assert cell["first_step_s"] > 0 and cell["epoch_s"] > 0 and cell["eval_s"] > 0
+    # one training row per user for ELECRec, one per interaction after a user's first for SASRec
+    assert cells["ELECRec"]["train_rows"] == cells["ELECRec"]["valid_rows"]
+    assert cells["RecBole:SASRec"]["train_rows"] > 5 * cells["RecBole:SASRec"]["valid_rows"]
+    assert (tmp_path / "log.png").stat().st_size > 0
+
+
+def test_log_is_deterministic_and_shaped(scale, tmp_path):
+    name = scale.make_log(tmp_path / "a", 5000, seed=2)
+    scale.make_log(tmp_path / "b", 5000, seed=2)
+    text = (tmp_path / "a" / name / f"{name}.inter").read_text()
+    assert text == (tmp_path / "b" / name / f"{name}.inter").read_text()
+    rows = [line.split("\t") for line in text.splitlines()[1:]]
+    users = {}
+    for user, item, stamp in rows:
+        users.setdefault(user, []).append(float(stamp))
+        assert 1 <= int(item) <= 100_000
+    assert len(users) == round(5000 / 14)
+    assert all(5 <= len(times) <= 200 and times == sorted(times) for times in users.values())

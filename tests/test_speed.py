@@ -1,4 +1,4 @@
-"""benchmarks/speed.py times what each of its variants names."""
+"""benchmarks/speed.py runs what each variant names, and counts and rates its products."""
 
 import importlib.util
 
@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from conftest import REPO, make_model, small_settings
+from recbole_elecrec.model.sasrec_plus import has_bf16
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +56,49 @@ def test_the_kernel_benchmark_times_every_variant():
     for dropout, training in [(0.5, True), (0.0, False)]:
         runs = kernels.encoder_runs(dropout, training, rows=4, length=6)
         assert set(kernels.interleaved_medians(runs, 1)) == {"recbole", "fused"}
+
+
+def test_the_products_are_counted_by_shape_and_dtype(speed):
+    a, b = torch.randn(5, 3), torch.randn(3, 4)
+    linear = torch.nn.Linear(3, 4)
+    with speed.ProductShapes() as shapes:
+        a @ b
+        torch.addmm(torch.zeros(5, 4), a, b)
+        torch.bmm(torch.randn(2, 5, 3), torch.randn(2, 3, 7))
+        with torch.autocast("cpu", torch.bfloat16):
+            linear(a)
+        a + 1  # not a product
+    assert shapes.calls == {(1, 5, 3, 4, torch.float32): 2, (2, 5, 3, 7, torch.float32): 1,
+                            (1, 5, 3, 4, torch.bfloat16): 1}
+    assert speed.gflop((2, 5, 3, 7, torch.float32)) == 2 * 2 * 5 * 3 * 7 / 1e9
+
+
+def test_the_achieved_fraction_is_the_products_seconds_at_the_measured_rate_over_the_step(speed):
+    rates = speed.MatmulRates(torch.device("cpu"))
+    small, large = (1, 10, 10, 10, torch.float32), (1, 100, 10, 100, torch.float32)
+    rates.seconds = {(small[:4], torch.float32): 1e-6, (large[:4], torch.float32): 1e-4,
+                     (small[:4], torch.bfloat16): 5e-7, (large[:4], torch.bfloat16): 2e-5}
+    calls = {small: 4, large: 2}  # over 2 steps that took 0.01 s
+    report = rates.report(calls, 0.01, 2)
+    assert report["gflop"] == round((4 * 2e-6 + 2 * 2e-4) / 2, 3)
+    assert report["matmul_seconds"] == round((4e-6 + 2e-4) / 2, 4)
+    assert report["fraction"] == round((4e-6 + 2e-4) / 0.01, 3)
+    assert report["bf16_fraction"] == round((2e-6 + 4e-5) / 0.01, 3)
+    (top, share, float32, bf16), _ = rates.top_shapes(calls)
+    assert top == large and share == pytest.approx(4e-4 / 4.08e-4)
+    assert float32 == pytest.approx(2e-4 / 1e-4) and bf16 == pytest.approx(2e-4 / 2e-5)
+
+
+def test_a_product_shape_is_timed_alone_in_either_dtype(speed):
+    for dtype in (None, torch.bfloat16):
+        seconds = speed.product_seconds((2, 8, 4, 8, torch.float32), torch.device("cpu"), dtype,
+                                        repeats=1, least_seconds=1e-4)
+        assert 0 < seconds < 0.1
+
+
+@pytest.mark.skipif(not has_bf16("cpu"), reason="this CPU has neither AVX-512-BF16 nor AMX")
+def test_compare_times_each_precision(speed, data_path, workdir):
+    _, (train, _, _), _ = make_model(data_path)
+    variants = speed.compared_variants("precision=float32,bf16", "tiny", train._dataset,
+                                       small_settings(data_path))
+    assert [net.low_precision for net, _ in variants.values()] == [None, torch.bfloat16]

@@ -23,8 +23,10 @@ benchmark resumes, and a cell cut off mid-training continues from its last valid
 (``training_state`` under ``OUT/states/``). A finished cell of other settings (the file
 changed) is refused. A failing cell is recorded with its error and the others go on (the
 command then exits with status 1). A cell runs in a process that ends with its runner, and is
-held while it runs: a second runner on the same folder leaves it alone. From the cells come ``results.csv``, ``results.md`` and PNG plots;
-files of those names that this command did not write are refused.
+held while it runs: a second runner on the same folder leaves it alone. From the cells come
+``results.csv``, ``results.md`` (with the paired tests of the first model against the others,
+kept in ``OUT/pairs/``) and PNG plots; files of those names that this command did not write are
+refused.
 
 Here: the command. ``spec`` reads a benchmark file into cells, ``runner`` runs them and
 ``report`` writes the summaries.

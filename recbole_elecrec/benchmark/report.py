@@ -1,9 +1,10 @@
 """A benchmark's summaries from its cells' records: results.csv, results.md (tables per dataset,
-per protocol, against published numbers) and PNG plots."""
+per protocol, against published numbers, the paired tests of the first model against the others)
+and PNG plots."""
 
-import csv
-import io
 import statistics
+
+import pandas as pd
 
 from recbole_elecrec.files import atomic_path, check_replaceable, first_line, write_text_atomic
 from recbole_elecrec.protocols import HISTORY_MASKS
@@ -56,32 +57,74 @@ def selection(record):
     return (metric, best[metric]) if metric in best else ("", "")
 
 
-def write_summaries(records, out, published=None, note=None):
+def budget(record):
+    """(epochs, stopping_step): the training budget the cell ran under."""
+    given = {**record.get("settings", {}), **(record.get("config") or {})}
+    return given.get("epochs"), given.get("stopping_step")
+
+
+def write_summaries(records, out, published=None, note=None, pairs=()):
+    """results.csv (one row per cell), results.md and the plots; ``pairs``: the paired tests
+    (``runner.paired_tests``), their p-values Holm-corrected here."""
     metrics = _metric_names(records)
-    table = io.StringIO(newline="")
-    writer = csv.writer(table)
-    by_protocol = [(p, m) for p in HISTORY_MASKS for m in metrics]
-    writer.writerow(["dataset", "model", "seed", "status", *metrics, "best_epoch", "epochs",
-                     "seconds_per_epoch", "peak_rss_mb", "peak_gpu_mb", "valid_metric",
-                     "best_valid", "error",
-                     "history_mask", *[f"{p}:{m}" for p, m in by_protocol],
-                     "history_first_share", "negative_score_share"])
+    pairs = holm_corrected(pairs, metrics)
+    by_cell = {(p["dataset"], p["b"], p["seed"]): p for p in pairs}
+    rows = []
     for r in records:
         ok = r["status"] == "ok"
         protocols, check = r.get("test_by_protocol") or {}, r.get("history_check") or {}
-        writer.writerow([r["dataset"], r["label"], r["seed"], r["status"],
-                         *[r["test"][m] if ok else "" for m in metrics],
-                         r.get("best_epoch", ""), r.get("epochs", ""),
-                         r.get("seconds_per_epoch", ""), r.get("peak_rss_mb", ""),
-                         r.get("peak_gpu_mb") or "",
-                         *selection(r), r.get("error", ""),
-                         (r.get("config") or {}).get("history_mask", ""),
-                         *[protocols.get(p, {}).get(m, "") for p, m in by_protocol],
-                         check.get("history_first_share", ""),
-                         check.get("negative_score_share", "")])
-    write_text_atomic(out / "results.csv", table.getvalue())
-    write_text_atomic(out / "results.md", markdown_table(records, metrics, published or {}, note))
+        pair = by_cell.get((r["dataset"], r["label"], r["seed"]), {})
+        tested = pair.get("metrics", {})
+        max_epochs, stopping_step = budget(r)
+        valid_metric, best_valid = selection(r)
+        rows.append({
+            "dataset": r["dataset"], "model": r["label"], "seed": r["seed"], "status": r["status"],
+            **{m: r["test"][m] if ok else "" for m in metrics},
+            "best_epoch": r.get("best_epoch", ""), "epochs": r.get("epochs", ""),
+            "capped": capped(r) if ok else "", "max_epochs": max_epochs,
+            "stopping_step": stopping_step,
+            "seconds_per_epoch": r.get("seconds_per_epoch", ""),
+            "peak_rss_mb": r.get("peak_rss_mb", ""), "peak_gpu_mb": r.get("peak_gpu_mb") or "",
+            "valid_metric": valid_metric, "best_valid": best_valid, "error": r.get("error", ""),
+            "history_mask": (r.get("config") or {}).get("history_mask", ""),
+            **{f"{p}:{m}": protocols.get(p, {}).get(m, "") for p in HISTORY_MASKS
+               for m in metrics},
+            "history_first_share": check.get("history_first_share", ""),
+            "negative_score_share": check.get("negative_score_share", ""),
+            "paired_with": pair.get("a", ""), "paired_users": pair.get("users", ""),
+            "paired_note": pair.get("error") or ", ".join(
+                f"checkpoint not found: {path}" for path in pair.get("missing", ())),
+            **{f"paired_{key}:{m}": tested[m][key] if m in tested else ""
+               for m in metrics for key in ("diff", "p", "p_holm")},
+        })
+    write_text_atomic(out / "results.csv", pd.DataFrame(rows).to_csv(index=False))
+    write_text_atomic(out / "results.md",
+                      markdown_table(records, metrics, published or {}, note, pairs))
     plot(records, metrics, out)
+
+
+def holm(p_values):
+    """Holm's step-down adjustment of ``p_values`` (one family), in their order."""
+    order = sorted(range(len(p_values)), key=p_values.__getitem__)
+    adjusted, running = [0.0] * len(p_values), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def holm_corrected(pairs, metrics):
+    """``pairs`` with ``p_holm`` beside each metric's ``p``: Holm over the comparisons of one
+    dataset and metric (every other model and seed against the first model)."""
+    pairs = [{**p, "metrics": {m: dict(v) for m, v in p.get("metrics", {}).items()}}
+             for p in pairs]
+    for dataset in dict.fromkeys(p["dataset"] for p in pairs):
+        for m in metrics:
+            family = [p["metrics"][m] for p in pairs
+                      if p["dataset"] == dataset and m in p["metrics"]]
+            for tested, adjusted in zip(family, holm([t["p"] for t in family])):
+                tested["p_holm"] = adjusted
+    return pairs
 
 
 def interval(values):
@@ -109,11 +152,12 @@ def capped(record):
     return record.get("best_epoch") is not None and record["best_epoch"] == record["epochs"] - 1
 
 
-def markdown_table(records, metrics, published, note=None):
+def markdown_table(records, metrics, published, note=None, pairs=()):
     """Test metrics as the mean over n seeds with its 95% t-interval (when several), best per
     column in bold, the mean best validation score that selected the models, ELECRec's gain, the
-    published numbers beside this run's, and the cells whose best epoch was their last; the
-    benchmark file's ``note`` (such as what the numbers are not) first."""
+    published numbers beside this run's, the paired tests (``pairs``, Holm-corrected), the cells
+    whose best epoch was their last and the models trained under other budgets; the benchmark
+    file's ``note`` (such as what the numbers are not) first."""
     lines = [TITLE, ""] + ([f"> {note.strip()}", ""] if note else [])
     lines += ["Test metrics: mean over the n seeds that finished, [95% t-interval] for n > 1.", ""]
     for dataset in dict.fromkeys(r["dataset"] for r in records):
@@ -159,16 +203,66 @@ def markdown_table(records, metrics, published, note=None):
             lines += ["", f"{elecrec[0]} vs the best baseline: " + ", ".join(gains)]
         lines += published_table(published.get(dataset) or {}, means)
         lines += protocol_table(rows, labels, metrics)
+        here = [p for p in pairs if p["dataset"] == dataset]
+        lines += paired_table(here, metrics)
         failed = [r for r in rows if r["status"] != "ok"]
         last = [r for r in rows if r["status"] == "ok" and capped(r)]
-        lines += [""] if failed or last else []  # a list, not the table's last row
-        for r in failed:
-            lines.append(f"- failed: {r['label']} seed {r['seed']}: {r['error']}")
-        for r in last:
-            lines.append(f"- best epoch is the last ({r['epochs']} epochs, capped, maybe not "
-                         f"converged): {r['label']} seed {r['seed']}")
+        notes = [f"- failed: {r['label']} seed {r['seed']}: {r['error']}" for r in failed]
+        notes += [f"- best epoch is the last ({r['epochs']} epochs, capped, maybe not "
+                  f"converged): {r['label']} seed {r['seed']}" for r in last]
+        notes += budget_notes([r for r in rows if r["status"] == "ok"])
+        notes += [f"- no paired test of {p['b']} seed {p['seed']}: {p['error']}"
+                  for p in here if "error" in p]
+        notes += missing_note([p for p in here if "missing" in p])
+        lines += [""] + notes if notes else []  # a list, not the table's last row
         lines.append("")
     return "\n".join(lines)
+
+
+def budget_notes(rows):
+    """One line naming each budget (epochs, stopping_step) and its cells where the cells of a
+    dataset ran under more than one: their figures compare training lengths as well."""
+    cells = {}
+    for r in rows:
+        cells.setdefault(budget(r), {}).setdefault(r["label"], []).append(str(r["seed"]))
+    if len(cells) < 2:
+        return []
+    return ["- unequal budgets: " + "; ".join(
+        f"epochs {epochs}, stopping_step {patience}: " + ", ".join(
+            f"{label} (seed {', '.join(seeds)})" for label, seeds in labels.items())
+        for (epochs, patience), labels in cells.items())]
+
+
+def missing_note(pairs):
+    """One line for the paired tests whose checkpoints are not found, with the first of them."""
+    if not pairs:
+        return []
+    seeds = {}
+    for p in pairs:
+        seeds.setdefault(p["b"], []).append(str(p["seed"]))
+    return [f"- no paired test, checkpoint not found (such as {pairs[0]['missing'][0]}): "
+            + "; ".join(f"{label} seed {', '.join(s)}" for label, s in seeds.items())]
+
+
+def p_text(p):
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def paired_table(pairs, metrics):
+    """The paired per-user tests that ran, one row per model and seed: A - B, the Holm p."""
+    tested = [p for p in pairs if "metrics" in p and p["metrics"]]
+    if not tested:
+        return []
+    first = tested[0]["a"]
+    frame = pd.DataFrame([{
+        "model (B)": escaped(p["b"]), "seed": p["seed"], "users": p["users"],
+        **{m: f"{p['metrics'][m]['diff']:+.4f} (p {p_text(p['metrics'][m]['p_holm'])})"
+           for m in metrics if m in p["metrics"]}} for p in tested])
+    return ["", f"Paired per-user test on the test split, {escaped(first)} (A) against each "
+            "model (B) of the same seed: the mean difference A - B over the users and the "
+            "two-sided paired t-test's p, Holm-corrected over this dataset's "
+            f"{len(tested)} comparisons per metric (`python -m recbole_elecrec.compare`):", "",
+            frame.to_markdown(index=False)]
 
 
 def protocol_table(rows, labels, metrics):
@@ -221,6 +315,11 @@ def published_table(published, means):
 
 
 def plot(records, metrics, out):
+    """Per dataset, one colour per model: ``metrics_<dataset>.png``, the test metrics (each
+    seed a dot, the mean a bar with its 95% t-interval), and ``curves_<dataset>.png``, the
+    validation curves (each seed a thin line, the mean over seeds a line in a band of one
+    standard deviation, each seed's test figure a star at its best epoch) and, for ELECRec
+    models, the discriminator's loss the same way (ln 2: it cannot tell replaced items)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -230,53 +329,73 @@ def plot(records, metrics, out):
     ok = [r for r in records if r["status"] == "ok"]
     for dataset in dict.fromkeys(r["dataset"] for r in ok):
         rows = [r for r in ok if r["dataset"] == dataset]
-        labels = list(dict.fromkeys(r["label"] for r in rows))
-        fig, ax = plt.subplots(figsize=(1.2 * len(metrics) * len(labels) / 2 + 3, 4))
-        width = 0.8 / len(labels)
-        for i, label in enumerate(labels):
-            values = [statistics.mean(r["test"][m] for r in rows if r["label"] == label)
-                      for m in metrics]
-            # the seed spread the table reports (std over seeds; none for one seed)
-            spread = [statistics.stdev(v) if len(v) > 1 else 0.0
-                      for v in ([r["test"][m] for r in rows if r["label"] == label]
-                                for m in metrics)]
-            ax.bar([j + i * width for j in range(len(metrics))], values, width, label=label,
-                   yerr=spread if any(spread) else None, capsize=3)
+        runs = {label: [r for r in rows if r["label"] == label]
+                for label in dict.fromkeys(r["label"] for r in rows)}
+        colours = dict(zip(runs, plt.get_cmap("tab10").colors * len(runs)))
+        fig, ax = plt.subplots(figsize=(1.2 * len(metrics) * len(runs) / 2 + 3, 4))
+        width = 0.8 / len(runs)
+        for i, (label, cells) in enumerate(runs.items()):
+            x = [j + i * width for j in range(len(metrics))]
+            values = [[r["test"][m] for r in cells] for m in metrics]
+            means = [statistics.mean(v) for v in values]
+            half = [mean - interval(v)[0] if len(v) > 1 else 0.0
+                    for mean, v in zip(means, values)]
+            ax.bar(x, means, width, color=colours[label], alpha=0.6, label=label,
+                   yerr=half if any(half) else None, capsize=3)
+            for xj, v in zip(x, values):
+                ax.plot([xj] * len(v), v, "o", color=colours[label], markeredgecolor="black",
+                        markersize=3)
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(metrics))], metrics)
-        ax.set_title(f"{dataset}: test metrics (mean over seeds, bars: std)")
-        ax.legend()
+        ax.set_title(f"{dataset}: test metrics (bars: mean over seeds with 95% interval, "
+                     "dots: seeds)", fontsize=9)
+        ax.legend(fontsize=7)
         fig.tight_layout()
         save_plot(fig, out / f"metrics_{dataset}.png")
         plt.close(fig)
 
         valid_metric = rows[0]["config"]["valid_metric"].lower()
-        elecrec = [r for r in rows if r["model"] == "ELECRec"]
-        # losses and accuracies on axes of their own: on one, the losses flatten the accuracies
-        panels = 3 if elecrec else 1
-        fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), squeeze=False)
-        for r in rows:
-            points = [(h["epoch"], h["valid"][valid_metric]) for h in r["history"] if "valid" in h]
-            axes[0][0].plot(*zip(*points), label=f"{r['label']} s{r['seed']}")
-        axes[0][0].set(title=f"{dataset}: validation {valid_metric}", xlabel="epoch")
-        axes[0][0].legend(fontsize=7)
+        elecrec = {label: cells for label, cells in runs.items()
+                   if cells[0]["model"] == "ELECRec"}
+        fig, axes = plt.subplots(1, 1 + bool(elecrec), figsize=(7 * (1 + bool(elecrec)), 4.5),
+                                 squeeze=False)
+        ax = axes[0][0]
+        for label, cells in runs.items():
+            seed_curves(ax, cells, lambda h: h.get("valid", {}).get(valid_metric),
+                        colours[label], label)
+            for r in cells:
+                if valid_metric in r["test"] and r.get("best_epoch") is not None:
+                    ax.plot(r["best_epoch"], r["test"][valid_metric], "*",
+                            color=colours[label], markersize=7)
+        ax.set(title=f"{dataset}: validation {valid_metric} (stars: test at the best epoch)",
+               xlabel="epoch")
+        ax.legend(fontsize=7)
         if elecrec:
-            seed = elecrec[0]["seed"]
-            for ax, keys, title in (
-                    (axes[0][1], ("gen_loss", "dis_loss"), "training losses"),
-                    (axes[0][2], ("dis_acc_kept", "dis_acc_replaced", "replace_rate"),
-                     "discriminator accuracy, replace rate")):
-                for key in keys:
-                    points = [(h["epoch"], h[key]) for h in elecrec[0]["history"] if key in h]
-                    if points:
-                        ax.plot(*zip(*points), label=key)
-                ax.set(title=f"{dataset}: ELECRec {title} (seed {seed})", xlabel="epoch")
-                ax.legend(fontsize=7)
+            ax = axes[0][1]
+            for label, cells in elecrec.items():
+                seed_curves(ax, cells, lambda h: h.get("dis_loss"), colours[label], label)
+            ax.axhline(0.6931, color="grey", linestyle=":", linewidth=1, label="ln 2")
+            ax.set(title=f"{dataset}: ELECRec discriminator loss", xlabel="epoch")
+            ax.legend(fontsize=7)
         for ax in axes[0]:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         fig.tight_layout()
         save_plot(fig, out / f"curves_{dataset}.png")
         plt.close(fig)
 
+
+def seed_curves(ax, cells, value, colour, label):
+    """Each cell's curve of ``value(epoch's history)`` thin; with several seeds, their mean over
+    the seeds that reached each epoch as a line in a band of one standard deviation."""
+    curves = [{h["epoch"]: value(h) for h in r["history"] if value(h) is not None}
+              for r in cells]
+    for curve in curves:
+        ax.plot(list(curve), list(curve.values()), color=colour, linewidth=0.6,
+                alpha=0.5 if len(curves) > 1 else 1.0, label=None if len(curves) > 1 else label)
+    if len(curves) > 1:
+        frame = pd.DataFrame(curves).T.sort_index()
+        mean, std = frame.mean(axis=1), frame.std(axis=1).fillna(0.0)
+        ax.plot(mean.index, mean, color=colour, linewidth=1.8, label=f"{label} (mean)")
+        ax.fill_between(mean.index, mean - std, mean + std, color=colour, alpha=0.2)
 
 
 def save_plot(fig, path):

@@ -187,6 +187,42 @@ def _run_cell(cell, out, env, gpu, lock):
     return record
 
 
+def paired_tests(records, out, first):
+    """The paired per-user test (``compare``, test split) of the model labelled ``first``
+    against each other model of the same dataset and seed, from their cells' checkpoints: one
+    dict per pair, with its figures, the checkpoints ``missing`` (a folder holding the cells
+    without their ``saved/``) or the ``error`` of ``compare``. A result is kept in
+    ``OUT/pairs/<cell>.json`` with the two checkpoints it read, and read again while they stay."""
+    from recbole_elecrec.compare import compare
+
+    ok = {(r["dataset"], r["label"], r["seed"]): r for r in records if r["status"] == "ok"}
+    pairs = []
+    for (dataset, label, seed), b in ok.items():
+        a = ok.get((dataset, first, seed))
+        if label == first or a is None:
+            continue
+        pair = {"dataset": dataset, "a": first, "b": label, "seed": seed}
+        files = [out / r["checkpoint"] for r in (a, b)]  # records before held it relative
+        missing = [f for f in files if not f.is_file()]
+        if missing:
+            pairs.append({**pair, "missing": [
+                str(f.relative_to(out) if f.is_relative_to(out) else f) for f in missing]})
+            continue
+        kept = out / "pairs" / f"{cell_name(b)}.json"
+        stored = json.loads(kept.read_text(encoding="utf-8")) if kept.is_file() else {}
+        if stored.get("checkpoints") != list(map(str, files)):
+            try:
+                result = compare(*files)
+                stored = {"checkpoints": list(map(str, files)), "users": result["users"],
+                          "metrics": result["metrics"]}
+            except (ValueError, OSError) as error:
+                stored = {"checkpoints": list(map(str, files)), "error": error_message(error)}
+            kept.parent.mkdir(exist_ok=True)
+            write_text_atomic(kept, json.dumps(stored, indent=1))
+        pairs.append({**pair, **{k: v for k, v in stored.items() if k != "checkpoints"}})
+    return pairs
+
+
 def stop_cells(signum, frame):
     """Signal handler: stop the running cells with the runner, then exit. A stopped cell writes
     no record and continues from its last validated epoch on the next run; without this, a
@@ -232,6 +268,7 @@ def run_benchmark(spec_path, out=None, summaries_only=False, jobs=1):
             records[running[future]] = future.result()
             bar.update()
     # the summaries hold every finished record, also those other runners wrote meanwhile
-    write_summaries([record for record in map(partial(read_record, out=out), cells) if record],
-                    out, spec["published"], spec.get("note"))
+    finished = [record for record in map(partial(read_record, out=out), cells) if record]
+    write_summaries(finished, out, spec["published"], spec.get("note"),
+                    paired_tests(finished, out, spec["models"][0]["label"]))
     return [records[i] for i in sorted(records) if records[i]]

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from recbole_elecrec.config import SettingsLoader, read_settings
+from recbole_elecrec.settings_file import SettingsLoader, read_settings
 
 SPEC_KEYS = ("settings", "datasets", "seeds", "models", "published", "note")
 MODEL_KEYS = ("model", "label", "settings", "seeds")

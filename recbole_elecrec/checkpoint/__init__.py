@@ -1,21 +1,20 @@
-"""Reading checkpoints into models, with one clear error when they do not fit.
+"""Checkpoints: the one home of their format, writing, reading and training states.
 
-Here: RecBole checkpoints and training states (``read_checkpoint``, ``load_model``,
-``read_training_state``) and the data they were trained on (``token_fingerprint``). Beside it:
-``format`` (what a checkpoint holds: plain data), ``allowlist`` (loading a file without calling
-anything it names) and ``reference`` (the ELECRec authors' released state_dicts).
+Here: reading a checkpoint into a model, with one clear error when it does not fit
+(``read_checkpoint``, ``load_model``), and the data it was trained on (``token_fingerprint``).
+Beside it: ``format`` (what a checkpoint holds: plain data), ``save`` (writing it), ``settings``
+(which of its settings a later run takes as its own), ``state`` (training states),
+``allowlist`` (loading a file without calling anything it names) and ``reference`` (the ELECRec
+authors' released state_dicts).
 """
 
 import hashlib
 import logging
-import os
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from recbole_elecrec.checkpoint.allowlist import UnsafeCheckpoint, load_checkpoint
-from recbole_elecrec.checkpoint.format import restore_config
 
 
 def load_model(model, checkpoint, source):
@@ -61,12 +60,6 @@ def read_checkpoint(path):
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise ValueError(f"{path} is not a RecBole checkpoint (no 'state_dict' entry)")
     return checkpoint
-
-
-def saved_config(checkpoint, path):
-    """The ``Config`` a checkpoint was trained with, or one clear error (a bare state_dict has
-    none: nothing says which model, dataset and settings its weights belong to)."""
-    return restore_config(checkpoint.get("config"), path)
 
 
 def token_fingerprint(dataset):
@@ -122,66 +115,3 @@ def check_tokens(checkpoint, dataset, path, changed_data="warn"):
         if changed_data == "refuse":
             raise ValueError(message)
         logging.getLogger().warning(message + ": its figures are not the trained run's")
-
-
-# settings a continued run may change, as they cannot make it differ from an uninterrupted run
-# with the new values: what is shown, where it runs, and how long training goes on (the epochs so
-# far are the same under any epochs and stopping_step). Not checkpoint_dir: the run goes on
-# writing its best model there, under the name its state holds (``best_model_file``)
-RESUMABLE_CHANGES = frozenset({
-    "training_state", "show_progress", "state", "loss_decimal_place",
-    "metric_decimal_place", "log_wandb", "wandb_project", "save_dataset", "dataset_save_path",
-    "save_dataloaders", "dataloaders_save_path", "gpu_id", "use_gpu", "device", "worker",
-    "eval_batch_size", "single_spec", "local_rank", "nproc", "world_size", "ip", "port", "offset",
-    "ddp_backend", "epochs", "stopping_step", "threads",
-    "data_path",  # where the data lies: check_tokens checks it is the same data
-})
-
-
-def changed_settings(saved, current):
-    """``{key: (saved value, current value)}`` for the training-relevant settings that differ."""
-    saved, current = saved.final_config_dict, current.final_config_dict
-    missing = "(unset)"
-    return {
-        key: (saved.get(key, missing), current.get(key, missing))
-        for key in sorted((set(saved) | set(current)) - RESUMABLE_CHANGES)
-        if saved.get(key, missing) != current.get(key, missing)
-    }
-
-
-def read_training_state(path, config, model, dataset):
-    """The training state in ``path``, refused unless it continues this very run.
-
-    It must hold the same model, dataset (token-to-id mapping included) and training-relevant
-    settings (a resumed optimizer would silently keep the old learning rate), fit ``model``, and
-    its best model must still exist.
-    """
-    state = read_checkpoint(path)
-    if "best_model_file" not in state:
-        raise ValueError(f"{path} is not a training_state file (a plain RecBole checkpoint?)")
-    saved = saved_config(state, path)
-    if (saved["model"], saved["dataset"]) != (config["model"], config["dataset"]):
-        raise ValueError(f"{path} continues {saved['model']} on {saved['dataset']}, not "
-                         f"{config['model']} on {config['dataset']}")
-    changed = changed_settings(saved, config)
-    if changed:
-        raise ValueError(f"{path} continues a run with other settings: " + "; ".join(
-            f"{key} {before!r} there, {now!r} now" for key, (before, now) in changed.items()))
-    check_fit(model, state["state_dict"], path)
-    check_tokens(state, dataset, path, changed_data="refuse")
-    state["best_model_file"] = best_model_file(state["best_model_file"], config, path)
-    if state["best_valid_result"] is not None and not Path(state["best_model_file"]).is_file():
-        raise ValueError(f"{path} continues a run whose best model "
-                         f"{state['best_model_file']} is gone")
-    return state
-
-
-def best_model_file(saved, config, path):
-    """Where the run a training state continues keeps its best model: the file of the name the
-    state holds, in this run's ``checkpoint_dir``. A file a run writes is named by its own
-    settings, never by a file it reads (older states held the whole path: its name is kept)."""
-    name = os.path.basename(saved) if isinstance(saved, str) else ""
-    if not re.fullmatch(rf"{re.escape(config['model'])}-[\w.-]+\.pth", name):
-        raise ValueError(f"{path} names its best model {saved!r}, not a checkpoint name of "
-                         f"this package ({config['model']}-....pth)")
-    return os.path.join(config["checkpoint_dir"], name)

@@ -161,7 +161,8 @@ def _stand_ins():
         names.update({f"{core}.scalar": _scalar, f"{core}._reconstruct": _reconstruct})
     for kind in (ModelType, InputType, EvaluatorType):
         names[f"{kind.__module__}.{kind.__qualname__}"] = _enum_stand_in(kind)
-    for loader in ("yaml.loader.FullLoader", "recbole_elecrec.config.SettingsLoader"):
+    for loader in ("yaml.loader.FullLoader", "recbole_elecrec.config.SettingsLoader",
+                   "recbole_elecrec.settings_file.SettingsLoader"):
         names[loader] = _name_only(loader)
     return names
 

@@ -8,12 +8,15 @@ anything a file names and without reading any file its settings name.
 
 import collections
 import enum
+import os
 
 import numpy as np
 import torch
 from recbole.utils.enum_type import EvaluatorType, InputType, ModelType
 
-from recbole_elecrec.config import Config, SettingsLoader, check_saved_settings
+from recbole_elecrec.config import Config
+from recbole_elecrec.rules import check_saved_settings
+from recbole_elecrec.settings_file import SettingsLoader
 from recbole_elecrec.utils import get_model
 
 # the settings RecBole keeps as enums: saved by member name
@@ -58,6 +61,23 @@ def other_parameter(model):
     kept = {key: value for key, value in (model.other_parameter() or {}).items()
             if not isinstance(value, torch.nn.Module)}
     return plain(kept)
+
+
+def contents(trainer, epoch):
+    """What a RecBole checkpoint of ``trainer`` after ``epoch`` holds, as plain data (the config
+    as its settings, with an absolute ``data_path``: a relative one would resolve where the file
+    is read), and the fingerprint of the data it trained on."""
+    config = trainer.config
+    return plain({
+        "config": config_settings(config, data_path=os.path.abspath(config["data_path"])),
+        "token_fingerprint": trainer.token_fingerprint,
+        "epoch": epoch,
+        "cur_step": trainer.cur_step,
+        "best_valid_score": trainer.best_valid_score,
+        "state_dict": trainer.model.state_dict(),
+        "other_parameter": other_parameter(trainer.model),
+        "optimizer": trainer.optimizer.state_dict(),
+    })
 
 
 def config_settings(config, **replaced):

@@ -1,10 +1,19 @@
 """Sequential datasets: whole-history bookkeeping for evaluation, one training row per user."""
 
 import numpy as np
+import pandas as pd
 import torch
 from recbole.data.dataset import SequentialDataset
 from recbole.data.interaction import Interaction
 from recbole.utils import FeatureSource, FeatureType
+
+from recbole_elecrec.data.reader import read_inter, remap_categorical
+from recbole_elecrec.data.windows import SequenceWindows
+
+
+# RecBole models that read windows from the dataset's rows themselves, not from their batches
+# (FEARec draws same-target sequences in training): their rows keep the windows, as RecBole's
+READS_STORED_WINDOWS = ("FEARec",)
 
 
 class HistorySequentialDataset(SequentialDataset):
@@ -38,6 +47,56 @@ class HistorySequentialDataset(SequentialDataset):
         self.field2bucketnum[self.time_field] = 2  # as RecBole gives every loaded float field
         self.order_note = f"{token}.inter {reason}: each user's interactions keep their file order"
 
+    def _load_feat(self, filepath, source):
+        """The .inter file through ``reader.read_inter`` (one lean read that checks its rows);
+        other files, and what that reader does not read, through RecBole's."""
+        if source == FeatureSource.INTERACTION and self.benchmark_filename_list is None:
+            frame = read_inter(self, filepath)
+            if frame is not None:
+                return frame
+        return super()._load_feat(filepath, source)
+
+    def _remap(self, remap_list):
+        """Token columns read as categories remapped from their codes, to the ids RecBole's
+        ``pd.factorize`` of every token would give."""
+        categorical = any(isinstance(feat[field].dtype, pd.CategoricalDtype)
+                          for feat, field, _ in remap_list)
+        remapped = remap_categorical(remap_list) if categorical else None
+        if remapped is None:
+            return super()._remap(remap_list)
+        ids, tokens = remapped
+        token_id = {token: i for i, token in enumerate(tokens)}
+        for (feat, field, _), column_ids in zip(remap_list, ids):
+            if field not in self.field2id_token:
+                self.field2id_token[field], self.field2token_id[field] = tokens, token_id
+            feat[field] = column_ids
+
+    def _filter_by_inter_num(self):
+        """RecBole's, skipped where its intervals keep every user and item (its default,
+        [0,inf)): it counts them with Python's Counter, the slowest step of a large load."""
+        keys = ("user_inter_num_interval", "item_inter_num_interval")
+        if all(keeps_all(self._parse_intervals_str(self.config[key])) for key in keys):
+            return
+        super()._filter_by_inter_num()
+
+    def leave_one_out(self, group_by, leave_one_mode):
+        """RecBole's leave-one-out split, vectorized: the same rows in the same order (its
+        groups in order of first appearance, each in row order), without its Python loop over
+        every row."""
+        held = {"valid_and_test": 2, "valid_only": 1, "test_only": 1}.get(leave_one_mode)
+        if group_by is None or held is None:
+            return super().leave_one_out(group_by, leave_one_mode)
+        codes, _ = pd.factorize(self.inter_feat[group_by].numpy())
+        order = np.argsort(codes, kind="stable")
+        counts = np.bincount(codes)
+        grouped = codes[order]
+        from_end = np.repeat(np.cumsum(counts), counts) - 1 - np.arange(len(order))
+        split = np.where(from_end < np.minimum(held, counts - 1)[grouped], held - from_end, 0)
+        if leave_one_mode == "test_only":
+            split[split == 1] = 2
+        self._drop_unused_col()
+        return [self.copy(take(self.inter_feat, order[split == part])) for part in range(3)]
+
     def _remove_duplication(self):
         """Count (and with ``drop_duplicate_rows`` drop) rows that repeat another row's user,
         item and time: a doubled row puts a user's target into its own history."""
@@ -65,24 +124,50 @@ class HistorySequentialDataset(SequentialDataset):
         self.inter_feat = frame.iloc[order].reset_index(drop=True)
 
     def data_augmentation(self):
+        """RecBole's rows, one per interaction after a user's first, without their windows:
+        each column is kept once (``windows``) and a batch's windows are gathered when it is
+        formed (``__getitem__``)."""
+        self._aug_presets()
+        self._check_field("uid_field", "time_field")
         self.sort(by=[self.uid_field, self.time_field], ascending=True)
-        uids = self.inter_feat[self.uid_field].numpy()
-        self.user_items = self.inter_feat[self.iid_field].numpy().copy()
-        self.user_items_indptr = np.concatenate(
-            [[0], np.cumsum(np.bincount(uids, minlength=self.user_num))]
-        )
-        super().data_augmentation()
-
-        # rows stay sorted by user then time: a user's k-th row (from 0) has k + 1 items before it
-        row_uids = self.inter_feat[self.uid_field].numpy()
-        first_row = np.searchsorted(row_uids, row_uids, side="left")
-        history_length = np.arange(len(row_uids)) - first_row + 1
+        list_fields = {field: getattr(self, f"{field}_list_field")
+                       for field in self.inter_feat.interaction if field != self.uid_field}
+        self.windows = SequenceWindows.from_sorted(
+            self.inter_feat, self.uid_field, self.user_num, list_fields, self.max_item_list_len)
+        self.user_items = self.windows.columns[self.iid_field][:-1].numpy()
+        self.user_items_indptr = self.windows.indptr
         self.set_field_property(
             self.history_length_field, FeatureType.TOKEN, FeatureSource.INTERACTION, 1
         )
-        self.inter_feat.update(
-            Interaction({self.history_length_field: torch.from_numpy(history_length)})
-        )
+        self.inter_feat = Interaction(self.windows.rows(
+            self.inter_feat, self.uid_field, self.item_list_length_field,
+            self.history_length_field))
+        if self.config["model"] in READS_STORED_WINDOWS:  # RecBole's rows, windows and all
+            self.inter_feat = self.windows.fill(self.inter_feat, self.item_list_length_field)
+            del self.windows
+
+    def __getitem__(self, index, join=True):
+        if not hasattr(self, "windows"):  # pre-split files (benchmark_filename) hold their lists
+            return super().__getitem__(index, join)
+        batch = self.windows.fill(self.inter_feat[index], self.item_list_length_field)
+        return self.join(batch) if join else batch
+
+    def inter_matrix(self, form="coo", value_field=None):
+        """The rows' targets and each user's first interaction (the start of its rows of window
+        length 1), as RecBole's sequential datasets count them."""
+        if not hasattr(self, "windows"):
+            return super().inter_matrix(form, value_field)
+        rows = self.inter_feat
+        starts = torch.nonzero(rows[self.item_list_length_field] == 1)[:, 0]
+        first = self.windows.fill(rows[starts], self.item_list_length_field)
+        fields = [self.uid_field, self.iid_field] + ([value_field] if value_field else [])
+        joined = {}
+        for field in fields:
+            list_field = self.windows.list_fields.get(field)
+            head = first[list_field][:, 0] if list_field else first[field]
+            joined[field] = torch.cat((rows[field].to(head.dtype), head))
+        return self._create_sparse_matrix(Interaction(joined), self.uid_field, self.iid_field,
+                                          form, value_field)
 
     def history_index(self, interaction):
         """``(rows, items)`` index pairs of every row's whole history, for masking a score matrix."""
@@ -91,7 +176,7 @@ class HistorySequentialDataset(SequentialDataset):
         rows = np.repeat(np.arange(len(uids)), lengths)
         offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         items = self.user_items[np.repeat(self.user_items_indptr[uids], lengths) + offsets]
-        return torch.from_numpy(rows), torch.from_numpy(items)
+        return torch.from_numpy(rows), torch.from_numpy(items.astype(np.int64))
 
     def _fill_nan(self):
         """RecBole's, with each filled column assigned back: its ``feat[field].fillna(...,
@@ -138,5 +223,20 @@ class ELECRecDataset(HistorySequentialDataset):
             lengths = train.inter_feat[self.history_length_field].numpy()
             order = np.lexsort((lengths, uids))
             is_last = np.r_[uids[order][1:] != uids[order][:-1], True]
-            train = train.copy(train.inter_feat[torch.from_numpy(order[is_last])])
+            train = train.copy(take(train.inter_feat, order[is_last]))
         return [train, valid, test]
+
+
+def take(interaction, index):
+    """The rows ``index`` (a numpy array) of an Interaction, indexed as tensors: Interaction's
+    own indexing turns an array into a Python list first."""
+    index = torch.from_numpy(np.asarray(index, dtype=np.int64))
+    return Interaction({field: values[index] for field, values in interaction.interaction.items()})
+
+
+def keeps_all(intervals):
+    """Whether RecBole's parsed ``*_inter_num_interval`` keeps every count, 0 included (a
+    user or item of a .user or .item file without interactions)."""
+    return intervals is None or any(
+        high == float("inf") and (low < 0 or (low == 0 and left == "["))
+        for left, low, high, _ in intervals)

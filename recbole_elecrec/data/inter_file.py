@@ -56,8 +56,10 @@ def check_inter_file(config, file_order):
     """Settle ``config['load_col']`` for the .inter file and check the columns it names.
 
     When neither the user nor a dataset YAML set ``load_col`` (or ``unload_col``), every column
-    of the header is loaded, the time column included. ``file_order``: the dataset class orders
-    a file without a time column by its rows; otherwise a model that sorts by time needs one.
+    of the header is loaded, the time column included. ``file_order``: the dataset class is
+    this package's, which orders a file without a time column by its rows and checks the rows
+    as it reads them (``reader``); otherwise a model that sorts by time needs a time column,
+    and the rows are checked here.
     """
     if config["benchmark_filename"]:
         return  # pre-split files, named otherwise
@@ -79,7 +81,8 @@ def check_inter_file(config, file_order):
                          "to its name")
     if needs_time and time and time not in header:
         check_time_like(config, path, header)
-    check_rows(config, path, header, loaded)
+    if not file_order:
+        check_rows(config, path, header, loaded)
 
 
 def check_columns(config, path, header):

@@ -40,6 +40,7 @@ class ELECRec(SASRecPlus):
     SHARED_TYPES = ("none", "embed_only", "encoder_only", "full")
     PROJECT_TYPES = ("affine", "sum")
     DIS_OPT_VERSIONS = ("full", "mask_only")
+    SIZES = ("embedding_size", "hidden_size", "n_layers", "n_heads", "inner_size")
 
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
@@ -86,22 +87,26 @@ class ELECRec(SASRecPlus):
             raise ValueError(
                 f"item_sample_ratio must be in (0, 1], got {config['item_sample_ratio']}"
             )
-        if config["project_type"] == "sum" and not config["temperature"] > 0:
-            raise ValueError(f"temperature must be > 0, got {config['temperature']}")
         if config["backbone"] != backbones.DEFAULT:
             if config["replace_padding"]:
                 raise ValueError("replace_padding reproduces the authors' SASRec code: it needs "
                                  f"backbone SASRec, not {config['backbone']}")
             return  # both networks take the backbone's settings: they always fit
         shared = config["model_shared_type"]
-        keys = {"embed_only": ["hidden_size"], "encoder_only": ["hidden_size", "n_layers",
-                "n_heads", "inner_size"]}
-        keys["full"] = keys["encoder_only"]
-        for key in keys.get(shared, []):
-            if config[f"gen_{key}"] != config[f"dis_{key}"]:
+        sizes = {prefix: {key: config[f"{prefix}_{key}"] for key in cls.SIZES}
+                 for prefix in ("gen", "dis")}
+        for sizes_of in sizes.values():  # embedding_size ~: the hidden size
+            sizes_of["embedding_size"] = sizes_of["embedding_size"] or sizes_of["hidden_size"]
+        keys = {"none": [], "embed_only": ["embedding_size"],
+                "encoder_only": ["hidden_size", "n_layers", "n_heads", "inner_size"]}
+        keys["full"] = [*keys["encoder_only"], "embedding_size"]
+        for key in keys[shared]:
+            if sizes["gen"][key] != sizes["dis"][key]:
                 raise ValueError(
                     f"model_shared_type '{shared}' needs gen_{key} == dis_{key}, got "
-                    f"{config[f'gen_{key}']} and {config[f'dis_{key}']}"
+                    f"{sizes['gen'][key]} and {sizes['dis'][key]}"
+                    + (" (embedding sizes default to the hidden sizes)"
+                       if key == "embedding_size" else "")
                 )
 
     def _share_modules(self):
@@ -191,14 +196,17 @@ class ELECRec(SASRecPlus):
         return loss
 
     @torch.no_grad()
-    def probe_logits(self, interaction, uniform=False):
+    def probe_logits(self, interaction, uniform=False, last_only=False):
         """For diagnostics: the head's logits at the real targets of ``interaction``'s training
-        rows after the sampler's replacement, by generator draws or (``uniform``) random items.
+        rows (``last_only``: at each row's last one, e.g. a test row's test item) after the
+        sampler's replacement, by generator draws or (``uniform``) random items.
         Returns (logits [N], is_true [N])."""
         rows = self.training_rows(interaction)
-        real = rows.targets > 0
-        rows = rows._replace(masks=[m & (t > 0) for m, (_, t, _) in zip(rows.masks, rows.chunks)],
-                             targets=rows.targets[real])
+        masks = [m & (t > 0) for m, (_, t, _) in zip(rows.masks, rows.chunks)]
+        if last_only:
+            masks = [last_position(mask) for mask in masks]
+        rows = rows._replace(masks=masks, targets=torch.cat(
+            [t[m] for (_, t, _), m in zip(rows.chunks, masks)]))
         if uniform:
             draw = torch.randint(1, self.n_items, rows.targets.shape, device=rows.targets.device)
             keep = self.sampler.keep_mask(rows.targets)
@@ -215,3 +223,10 @@ class ELECRec(SASRecPlus):
     def ranker(self):
         """The network that scores items: ELECRec's discriminator."""
         return self.discriminator
+
+
+def last_position(mask):
+    """Each row's last True position of ``mask`` [B W], alone (rows without one: none)."""
+    columns = torch.arange(mask.size(1), device=mask.device).expand_as(mask)
+    last = torch.where(mask, columns, -1).max(1).values
+    return F.one_hot(last.clamp(min=0), mask.size(1)).bool() & (last >= 0).unsqueeze(1)

@@ -6,7 +6,10 @@ replaced positions, a draw from softmax(prob_power x logits). Written densely, a
 with N x n_items. Here the positions are taken ``rows`` at a time: each chunk's log-softmax gives
 its losses, then its softmax the draws and the gradients (softmax - one-hot, times the item table
 and the states), which backward only scales, and is freed. At most [rows x n_items] of them exist at once,
-and the matrix products are the dense computation's three.
+and the matrix products are the dense computation's three. With a low-precision ``dtype``
+(``precision: bf16``) the logits' and the states' gradient products take their inputs in it; the
+log-softmax, the draws, the loss and the table's gradient stay in the inputs' float32 (a bf16
+table gradient needs an [n_items H] temporary per chunk to sum, which cost more than it saved).
 """
 
 import math
@@ -26,11 +29,15 @@ class ItemSoftmax(torch.autograd.Function):
     """Summed cross-entropy of ``targets`` at the ``scored`` rows of ``hidden`` [N H] over the
     item table ``table`` [n_items H], and one draw by ``sampler`` for each row where ``draw`` [N]
     is True. Returns (loss, drawn item ids, in row order); only the loss has a gradient, formed
-    in forward for the inputs that need one (``item_softmax`` detaches them with grad mode off)."""
+    in forward for the inputs that need one (``item_softmax`` detaches them with grad mode off).
+    The logits' and the states' gradient products take their inputs in ``dtype`` (None: kept)."""
 
     @staticmethod
-    def forward(ctx, hidden, table, targets, scored, draw, sampler, rows):
+    def forward(ctx, hidden, table, targets, scored, draw, sampler, rows, dtype):
         need_hidden, need_table = ctx.needs_input_grad[:2]
+        low = (lambda tensor: tensor) if dtype in (None, table.dtype) else (
+            lambda tensor: tensor.to(dtype))
+        product_table = low(table)  # cast once a step
         with_grad = need_hidden or need_table
         rows = rows or len(hidden)
         chunks = torch.arange(len(hidden), device=hidden.device).split(rows)
@@ -44,7 +51,7 @@ class ItemSoftmax(torch.autograd.Function):
         grad_table = torch.zeros_like(table) if need_table else None
         for chunk, picked, size in zip(chunks, picked_rows.split(sizes), sizes):
             states, chunk_targets = hidden[chunk], targets[chunk]
-            log_probs = (states @ table.t()).log_softmax(-1)  # [rows n_items]
+            log_probs = (low(states) @ product_table.t()).log_softmax(-1, dtype=table.dtype)
             target_log_prob = log_probs.gather(1, chunk_targets.unsqueeze(1)).squeeze(1)
             loss -= (target_log_prob * scored[chunk]).sum()
             if with_grad or size:
@@ -58,8 +65,8 @@ class ItemSoftmax(torch.autograd.Function):
                 if not all_scored:
                     probs.mul_(scored[chunk].unsqueeze(1).to(probs.dtype))
                 if need_hidden:
-                    grad_hidden[chunk] = probs @ table
-                if need_table:
+                    grad_hidden[chunk] = (low(probs) @ product_table).to(hidden.dtype)
+                if need_table:  # float32, summed in place
                     grad_table.addmm_(probs.t(), states)
         ctx.save_for_backward(grad_hidden, grad_table)
         if drawn:
@@ -76,7 +83,7 @@ class ItemSoftmax(torch.autograd.Function):
         grad_hidden, grad_table = ctx.saved_tensors
         return (None if grad_hidden is None else grad_hidden * grad_loss,
                 None if grad_table is None else grad_table * grad_loss,
-                None, None, None, None, None)
+                None, None, None, None, None, None)
 
 
 def l2_cache_bytes(path=L2_SIZE_FILE):
@@ -101,12 +108,13 @@ def chunk_rows(setting, n_items, device, cache_bytes=None):
     return min(max(rows, AUTO_ROWS[0]), AUTO_ROWS[1])
 
 
-def item_softmax(hidden, table, targets, scored, draw=None, sampler=None, rows=0):
+def item_softmax(hidden, table, targets, scored, draw=None, sampler=None, rows=0, dtype=None):
     """The summed cross-entropy and the draws (see ``ItemSoftmax``), ``rows`` positions at a time
-    (0: all at once). ``hidden`` and ``table`` get the gradients of a dense log-softmax; with grad
-    mode off none are formed (a Function sees its inputs' requires_grad, not the grad mode)."""
+    (0: all at once), the products' inputs in ``dtype`` (None: ``table``'s). ``hidden`` and
+    ``table`` get the gradients of a dense log-softmax; with grad mode off none are formed (a
+    Function sees its inputs' requires_grad, not the grad mode)."""
     if draw is None:
         draw = torch.zeros_like(targets, dtype=torch.bool)
     if not torch.is_grad_enabled():
         hidden, table = hidden.detach(), table.detach()
-    return ItemSoftmax.apply(hidden, table, targets, scored, draw, sampler, rows)
+    return ItemSoftmax.apply(hidden, table, targets, scored, draw, sampler, rows, dtype)

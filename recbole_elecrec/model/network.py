@@ -38,6 +38,10 @@ class SASRecNetwork(nn.Module):
 
     Parameter names follow RecBole's SASRec, so the encoder part of a state_dict is
     interchangeable with it, whichever the attention.
+
+    An ``embedding_size`` other than ``hidden_size`` adds ELECTRA's projections: the embeddings are
+    mapped to the hidden size before the encoder and the states back to the embedding size after
+    it, so a small generator can share a larger discriminator's item table.
     """
 
     # what ELECRec's model_shared_type ties (embed_only, encoder_only): the reference's choice,
@@ -46,10 +50,14 @@ class SASRecNetwork(nn.Module):
 
     def __init__(self, n_items, max_seq_length, hidden_size, n_layers, n_heads, inner_size,
                  hidden_dropout_prob, attn_dropout_prob, hidden_act, layer_norm_eps,
-                 attention="recbole"):
+                 attention="recbole", embedding_size=None):
         super().__init__()
-        self.item_embedding = nn.Embedding(n_items, hidden_size, padding_idx=0)
-        self.position_embedding = nn.Embedding(max_seq_length, hidden_size)
+        embedding_size = embedding_size or hidden_size
+        self.item_embedding = nn.Embedding(n_items, embedding_size, padding_idx=0)
+        self.position_embedding = nn.Embedding(max_seq_length, embedding_size)
+        projected = embedding_size != hidden_size
+        self.embedding_projection = nn.Linear(embedding_size, hidden_size) if projected else None
+        self.output_projection = nn.Linear(hidden_size, embedding_size) if projected else None
         self.trm_encoder = TransformerEncoder(
             n_layers=n_layers,
             n_heads=n_heads,
@@ -62,7 +70,7 @@ class SASRecNetwork(nn.Module):
         )
         if attention == "fused":
             fuse_attention(self.trm_encoder)
-        self.LayerNorm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.LayerNorm = nn.LayerNorm(embedding_size, eps=layer_norm_eps)
         self.dropout = nn.Dropout(hidden_dropout_prob)
 
     @classmethod
@@ -80,6 +88,7 @@ class SASRecNetwork(nn.Module):
             hidden_act=config["hidden_act"],
             layer_norm_eps=config["layer_norm_eps"],
             attention=config["attention"],
+            embedding_size=config[f"{prefix}_embedding_size"],
         )
 
     @classmethod
@@ -91,10 +100,16 @@ class SASRecNetwork(nn.Module):
         return 4 * 4 * sum(parameter.numel() for parameter in network.parameters())
 
     def forward(self, item_seq, position_ids, attention_mask):
-        """Hidden states of every position. ``attention_mask``: additive, [B 1 L L]."""
+        """States of every position, in the item embeddings' space [B L E].
+        ``attention_mask``: additive, [B 1 L L]."""
         hidden = self.item_embedding(item_seq) + self.position_embedding(position_ids)
         hidden = self.dropout(self.LayerNorm(hidden))
-        return self.trm_encoder(hidden, attention_mask, output_all_encoded_layers=False)[-1]  # [B L H]
+        if self.embedding_projection is not None:
+            hidden = self.embedding_projection(hidden)
+        hidden = self.trm_encoder(hidden, attention_mask, output_all_encoded_layers=False)[-1]
+        if self.output_projection is not None:
+            hidden = self.output_projection(hidden)
+        return hidden
 
 
 def init_weights(module, std):

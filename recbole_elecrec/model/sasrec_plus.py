@@ -14,12 +14,32 @@ import torch.nn.functional as F
 from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.utils import InputType
 
-from recbole_elecrec.distributed import global_divisor
 from recbole_elecrec.model import backbones
+from recbole_elecrec.model.global_batch import global_divisor
 from recbole_elecrec.model.item_softmax import chunk_rows, item_softmax
 from recbole_elecrec.model.network import SASRecNetwork, init_weights
-from recbole_elecrec.optim import SHARED_UPDATES
 from recbole_elecrec.memory import check_memory
+
+# precision: the dtype of the training step's products (None: float32)
+PRECISIONS = {"float32": None, "bf16": torch.bfloat16}
+
+
+def expected_device(config):
+    """The model's device: ``config["device"]``, or where settings are checked before RecBole
+    sets it, the one it will pick (a GPU if one is named and present)."""
+    if config["device"] is not None:
+        return torch.device(config["device"])
+    gpu = config["use_gpu"] and str(config["gpu_id"] or "") and torch.cuda.is_available()
+    return torch.device("cuda" if gpu else "cpu")
+
+
+def has_bf16(device):
+    """Whether ``device`` multiplies in bf16 natively: a CPU with AVX-512-BF16 or AMX, a CUDA GPU
+    with bf16. Elsewhere torch emulates it, slower than float32."""
+    device = torch.device(device)
+    if device.type == "cpu":
+        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return device.type == "cuda" and torch.cuda.is_bf16_supported(including_emulation=False)
 
 
 class TrainingRows(NamedTuple):
@@ -60,7 +80,6 @@ class SASRecPlus(SequentialRecommender):
 
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
-        self.check_config(config)
 
         # load parameters info
         self.gen_loss_weight = config["gen_loss_weight"]
@@ -71,6 +90,7 @@ class SASRecPlus(SequentialRecommender):
                                              config["device"])
         self.backbone = config["backbone"]
         self.layout = backbones.layout(self.backbone)
+        self.low_precision = PRECISIONS[config["precision"]]
         # statistics of the last training step, read by the trainer
         self.step_stats = {}
 
@@ -80,15 +100,19 @@ class SASRecPlus(SequentialRecommender):
 
     @classmethod
     def check_config(cls, config):
-        """Reject out-of-range or inconsistent settings with one clear message."""
+        """Reject out-of-range or inconsistent settings with one clear message (``rules``
+        runs it once, with the rules every model's settings share: ranges, the trainer's)."""
         cls.one_of(config, "seq_alignment", cls.ALIGNMENTS)
-        cls.one_of(config, "shared_updates", SHARED_UPDATES)
         cls.one_of(config, "backbone", backbones.SUPPORTED)
-        rows = config["softmax_chunk_rows"]
-        if rows != "auto" and not rows >= 0:
-            raise ValueError(f"softmax_chunk_rows must be >= 0 (0: all positions at once) or "
-                             f"'auto', got {rows}")
         backbone = config["backbone"]
+        cls.one_of(config, "precision", PRECISIONS)
+        if config["precision"] == "bf16" and backbone != backbones.DEFAULT:
+            raise ValueError(f"precision bf16 runs SASRec's encoders: it needs backbone SASRec, "
+                             f"not {backbone}")
+        if config["precision"] == "bf16" and not has_bf16(expected_device(config)):
+            raise ValueError(f"precision bf16 needs a CPU with AVX-512-BF16 or AMX, or a CUDA GPU "
+                             f"with bf16, and device {expected_device(config)} has neither: use "
+                             f"precision float32")
         if backbone != backbones.DEFAULT and config["gen_loss_on_padding"]:
             raise ValueError(f"gen_loss_on_padding reproduces the authors' SASRec code: it needs "
                              f"backbone SASRec, not {backbone}")
@@ -195,7 +219,15 @@ class SASRecPlus(SequentialRecommender):
         return TrainingRows(chunks, masks, targets, *global_divisor(real, scored))
 
     def _scored_states(self, network, inputs, positions, mask):
-        """The network's hidden states at the scored positions ``mask`` of a chunk, [n H]."""
+        """The network's hidden states at the scored positions ``mask`` of a chunk, [n H]: under
+        ``precision: bf16`` the encoder runs under autocast and its states return to float32."""
+        if self.low_precision is None:
+            return self._states_at(network, inputs, positions, mask)
+        with torch.autocast(self.device.type, self.low_precision):
+            states = self._states_at(network, inputs, positions, mask)
+        return states.float()
+
+    def _states_at(self, network, inputs, positions, mask):
         if self.layout == "prefix":  # one state per row: at its last item, the scored one
             return network(inputs, mask.long().argmax(1) + 1)
         if self.layout == "positions":
@@ -218,7 +250,8 @@ class SASRecPlus(SequentialRecommender):
         if self.gen_loss_on_padding:
             scored = torch.ones_like(scored)
         total, drawn = item_softmax(hidden, self.generator.item_embedding.weight, rows.targets,
-                                    scored, draw, sampler, self.softmax_chunk_rows)
+                                    scored, draw, sampler, self.softmax_chunk_rows,
+                                    self.low_precision)
         loss = total / rows.scored_divisor
         self.step_stats = {"gen_loss": loss.detach()}
         return loss, drawn
