@@ -5,6 +5,7 @@ batch counts (and counts the users that DistributedSampler repeats to even out t
 """
 
 import datetime
+import gc
 import logging
 import sys
 
@@ -109,6 +110,17 @@ def distribute(trainer):
     name = [trainer.saved_model_file]
     dist.broadcast_object_list(name, src=0)
     trainer.saved_model_file = name[0]
+
+
+def finish(trainer):
+    """End this process's part of a distributed run. Every rank's last collective is done first
+    (a barrier), and the DDP wrapper, whose reducer holds the process group, is released before
+    the group is destroyed: released later, by a garbage collection that holds the GIL, its
+    destructor joins gloo's threads while one of them waits for the GIL, and the process hangs."""
+    dist.barrier()
+    trainer.distributed_model = None
+    gc.collect()
+    dist.destroy_process_group()
 
 
 class GatheringEvaluator:

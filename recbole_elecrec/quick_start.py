@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import torch
-import torch.distributed as dist
 import torch.multiprocessing as mp
 from recbole.data import create_dataset as recbole_create_dataset
 from recbole.data import data_preparation
@@ -31,7 +30,7 @@ from recbole_elecrec.config import Config
 from recbole_elecrec.data import ELECRecDataset, HistorySequentialDataset
 from recbole_elecrec.data.download import ensure_dataset
 from recbole_elecrec.data.inter_file import check_inter_file
-from recbole_elecrec.distributed import init_process_group, spawn
+from recbole_elecrec.distributed import finish, init_process_group, spawn
 from recbole_elecrec.files import check_writable_dir
 from recbole_elecrec.model import SASRecPlus
 from recbole_elecrec.protocols import history_first_warning
@@ -281,7 +280,7 @@ def _train_and_test(model, dataset, config_file_list, config_dict, saved):
     logger.info(set_color("test result", "yellow") + f": {test}")
     warn_history_first(trainer)
     if not config["single_spec"]:
-        dist.destroy_process_group()
+        finish(trainer)
     return {
         "model": config["model"],
         "dataset": config["dataset"],

@@ -6,6 +6,7 @@ import torch
 from recbole.data.interaction import Interaction
 
 from conftest import small_settings
+from recbole_elecrec.distributed import finish
 
 
 class OneBatch(list):
@@ -44,7 +45,7 @@ def one_step(rank, world, port, data_path, batch_file, out_file, settings):
     trainer._train_epoch(OneBatch([batch[torch.arange(rank * half, (rank + 1) * half)]]), 0)
     if rank == 0:
         torch.save(trainer.model.state_dict(), out_file)
-    torch.distributed.destroy_process_group()
+    finish(trainer)
 
 
 def evaluate(rank, world, port, data_path, dataset, state_file, out_file, history_mask):
@@ -57,4 +58,4 @@ def evaluate(rank, world, port, data_path, dataset, state_file, out_file, histor
         with open(out_file, "w") as f:
             json.dump({"test": dict(result), "by_protocol": trainer.by_protocol,
                        "check": trainer.history_check}, f)
-    torch.distributed.destroy_process_group()
+    finish(trainer)
