@@ -2,6 +2,7 @@
 its ``run_recbole`` and this package's ``run`` draw the same random numbers (FLOPs counting
 included, whose pass through BERT4Rec's masking transform draws Python's random)."""
 
+import numpy as np
 import pytest
 
 from conftest import small_settings
@@ -15,6 +16,12 @@ MODELS = ["BERT4Rec", "CORE", "FOSSIL", "FPMC", "GCSAN", "GRU4Rec", "HGN", "HRM"
           "STAMP", "TransRec"]
 # their predict asserts, which stops RecBole's own run at its FLOPs count
 UNRUNNABLE_IN_RECBOLE = ["GRU4RecCPR", "SASRecCPR"]
+
+
+# RecBole 1.2.1's own Config installs numpy aliases from np.float_, gone in numpy 2: there its
+# own route cannot run at all, so there is nothing to compare with
+pytestmark = pytest.mark.skipif(not hasattr(np, "float_"),
+                                reason="RecBole 1.2.1's own run_recbole needs numpy < 2")
 
 
 def settings(data_path, model):
