@@ -5,6 +5,7 @@ these functions mirror its API for ELECRec and every built-in model.
 """
 
 import contextlib
+import copy
 import functools
 import logging
 import os
@@ -14,10 +15,11 @@ from pathlib import Path
 
 import torch
 import torch.multiprocessing as mp
+from torch.utils.flop_counter import FlopCounterMode
 from recbole.data import create_dataset as recbole_create_dataset
 from recbole.data import data_preparation
 from recbole.data.transform import construct_transform
-from recbole.utils import get_flops, init_logger, init_seed, set_color
+from recbole.utils import init_logger, init_seed, set_color
 
 from recbole_elecrec.checkpoint import (check_tokens, interactions_fingerprint, load_model,
                                         read_checkpoint, token_fingerprint)
@@ -119,12 +121,9 @@ def build_from_config(config, load_weights=None, evaluate_only=False):
     data, loaded, (train_data, valid_data, test_data), model = data_and_model(config)
     flops = None
     if not evaluate_only and type(model).__module__.startswith("recbole.model."):
-        # as RecBole's run_recbole: counting FLOPs runs the model once through the config's
-        # transform, whose draws of Python's random (BERT4Rec's masking) training then follows;
         # the CPR models' predict asserts, which ends RecBole's own run there and the count here
         with contextlib.suppress(AssertionError):
-            flops = get_flops(model, data, config["device"], logging.getLogger(),
-                              construct_transform(config))
+            flops = count_flops(model, data, config)
     if not evaluate_only:
         check_saveable(model)
     if load_weights is not None:
@@ -153,6 +152,19 @@ def build_from_config(config, load_weights=None, evaluate_only=False):
     trainer = (evaluation_trainer(config, model) if evaluate_only
                else get_trainer(config["MODEL_TYPE"], config["model"])(config, model))
     return config, trainer, (train_data, valid_data, test_data)
+
+
+def count_flops(model, data, config):
+    """The FLOPs of one row's ``predict``, counted as RecBole's ``run_recbole`` does before training
+    (a copy of the model, in eval mode, on row 1 through the config's transform), so that training
+    then follows the same draws of Python's ``random`` (BERT4Rec's masking transform). Counted by
+    torch's ``FlopCounterMode`` (matrix products, 2 per multiply-add): RecBole's ``get_flops`` needs
+    thop, which imports ``distutils``, gone from Python 3.12."""
+    model = copy.deepcopy(model).eval()
+    row = construct_transform(config)(data, data[torch.tensor([1])].to(config["device"]))
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model.predict(row)
+    return counter.get_total_flops()
 
 
 def data_and_model(config):

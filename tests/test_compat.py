@@ -43,3 +43,22 @@ def test_a_missing_float_value_gets_its_column_mean(tmp_path, model):
     known = [user + item for user in (1, 2, 3) for item in (1, 2, 3, 4) if (user, item) != (1, 2)]
     assert not any(math.isnan(value) for value in ratings)
     assert ratings.count(pytest.approx(sum(known) / len(known))) == 1
+
+
+def test_recbole_models_count_their_flops_without_distutils(data_path, workdir, monkeypatch):
+    # RecBole's get_flops needs thop, which imports distutils, gone from Python 3.12
+    monkeypatch.setitem(sys.modules, "distutils", None)
+    for name in [name for name in sys.modules if name.split(".")[0] == "thop"]:
+        monkeypatch.delitem(sys.modules, name)
+    from conftest import make_model
+    from recbole_elecrec.quick_start import count_flops
+
+    length, hidden, inner, heads = 50, 16, 32, 2
+    config, (train, _, _), model = make_model(
+        data_path, "SASRec", hidden_size=hidden, inner_size=inner, n_layers=1, n_heads=heads,
+        MAX_ITEM_LIST_LENGTH=length)
+    projections = 4 * 2 * length * hidden * hidden  # query, key, value, output
+    scores_and_mix = 2 * (2 * length * length * hidden)  # QK^T and attention @ V, all heads
+    feed_forward = 2 * 2 * length * hidden * inner
+    assert count_flops(model, train._dataset, config) == projections + scores_and_mix + feed_forward
+    assert "thop" not in sys.modules
