@@ -36,7 +36,7 @@ setup(
         "scipy>=1.6",  # compare's paired t-test
         "scikit-learn>=0.23.2",  # probe's ROC AUC
         # RecBole 1.2.1's own dependencies, but ray
-        "tqdm>=4.48.2",
+        "tqdm>=4.60",  # RecBole asks 4.48.2; the reader's bar uses delay=
         "colorlog==4.7.2",
         "colorama==0.4.4",
         "tensorboard>=2.5",

@@ -223,3 +223,46 @@ def test_repeated_rows_are_counted_and_dropped_on_request(tmp_path):
         data = create_dataset(config)
         assert data.duplicate_note.startswith(expected)
         assert len(data.inter_feat) == len(rows) + (0 if drop else 3)
+
+
+def rated_dataset(tmp_path, model, **settings):
+    """The dataset of a file with a rating column, loaded without load_col unless given."""
+    from recbole_elecrec.config import Config
+    from recbole_elecrec.quick_start import create_dataset
+
+    rows = [f"u{u}\ti{(u + k) % 9}\t{k % 5}\t{k}" for u in range(6) for k in range(5)]
+    (tmp_path / "rated").mkdir()
+    (tmp_path / "rated" / "rated.inter").write_text(
+        "user_id:token\titem_id:token\trating:float\ttimestamp:float\n" + "\n".join(rows) + "\n")
+    return create_dataset(Config(model, "rated", config_dict={"data_path": str(tmp_path),
+                                                              **settings}))
+
+
+@pytest.mark.parametrize("model", ["ELECRec", "SASRec"])
+def test_default_load_leaves_out_what_sequential_models_do_not_use(tmp_path, model):
+    data = rated_dataset(tmp_path, model)
+    assert list(data.inter_feat.columns) == ["user_id", "item_id", "timestamp"]
+    assert data.column_note == ("rated.inter: loading user_id, item_id, timestamp; left out: "
+                                "rating (not used by sequential models; set load_col to load them)")
+
+
+@pytest.mark.parametrize("model, settings", [
+    ("SASRec", {"load_col": {"inter": ["user_id", "item_id", "rating", "timestamp"]}}),
+    ("ELECRec", {"load_col": {"inter": ["user_id", "item_id", "rating", "timestamp"]}}),
+    ("ELECRec", {"val_interval": {"rating": "[1,inf)"}}),  # a setting that reads the column
+    ("BPR", {}),  # not sequential: every column
+])
+def test_a_column_chosen_or_read_is_loaded(tmp_path, model, settings):
+    data = rated_dataset(tmp_path, model, **settings)
+    assert "rating" in data.inter_feat.columns
+    assert getattr(data, "column_note", None) is None
+
+
+@pytest.mark.parametrize("show_progress", [True, False])
+def test_a_long_read_shows_its_progress_on_stderr(tmp_path, monkeypatch, capfd, show_progress):
+    from recbole_elecrec.data import reader
+
+    monkeypatch.setattr(reader, "PROGRESS_SECONDS", 0)  # every read counts as long
+    rated_dataset(tmp_path, "ELECRec", show_progress=show_progress)
+    bar = "reading rated.inter: 100%" in capfd.readouterr().err
+    assert bar == show_progress

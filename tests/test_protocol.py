@@ -105,3 +105,37 @@ def test_a_run_result_holds_every_protocol(elecrec_run):
     assert full["test_by_protocol"][full["config"]["history_mask"]] == out["test"]
     assert set(full["history_check"]) >= {"history_first_share", "negative_score_share"}
     assert set(full["history"][-1]["valid_by_protocol"]) == {"none", "exclude", "reference"}
+
+
+@pytest.mark.parametrize("configured", ["none", "exclude", "reference"])
+def test_each_protocol_s_top_k_is_that_of_the_masked_scores(data_path, workdir, configured):
+    from recbole_elecrec.protocols import HISTORY_MASKS, mask
+
+    config, _, model = make_model(data_path, history_mask=configured)
+    collector = get_trainer(config["MODEL_TYPE"], "ELECRec")(config, model).eval_collector
+    assert collector.start(True)
+    generator = torch.Generator().manual_seed(0)
+    n_rows, n_items, k = 9, 300, max(config["topk"])
+    scores = torch.randn(n_rows, n_items, generator=generator)
+    # repeated history items, rows of long and of short histories, rows 6 and 8 with none
+    rows = torch.randint(0, n_rows - 1, (400,), generator=generator) ** 2 // (n_rows - 2)
+    items = torch.randint(1, n_items, (400,), generator=generator)
+    scores[rows[:30], items[:30]] += 3  # history items among the best scores
+    scores[:3, 0] += 4  # and the padding item
+    # row 4: every score below 0 and 5 history items, which reference ranks first (tied at 0)
+    scores[4] = -0.01 - scores[4].abs()
+    rows, items = torch.cat((rows, torch.full((5,), 4))), torch.cat((items, torch.arange(1, 6)))
+    wanted = torch.rand(n_rows, n_items, generator=generator) < 0.5  # each row's positives
+    positive_u, positive_i = wanted.nonzero(as_tuple=True)
+
+    returned = collector.collect_protocols(scores.clone(), (rows, items), positive_u, positive_i)
+    assert torch.equal(returned, mask(scores.clone(), (rows, items), configured))
+    for protocol in HISTORY_MASKS:
+        top = mask(scores.clone(), (rows, items), protocol).topk(k, dim=1).indices
+        struct = collector.data_struct if protocol == configured else collector.structs[protocol]
+        collected, expected = struct.get("rec.topk"), wanted.gather(1, top).int()
+        assert torch.equal(collected[:, k], wanted.sum(1).int())  # the positives' count
+        collected = collected[:, :k]
+        untied = torch.arange(n_rows) != 4
+        assert torch.equal(collected[untied], expected[untied]), protocol
+        assert torch.equal(collected[4].sum(), expected[4].sum()), protocol  # ties in any order

@@ -1,5 +1,7 @@
 """Sequential datasets: whole-history bookkeeping for evaluation, one training row per user."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
@@ -7,6 +9,7 @@ from recbole.data.dataset import SequentialDataset
 from recbole.data.interaction import Interaction
 from recbole.utils import FeatureSource, FeatureType
 
+from recbole_elecrec.data.inter_file import column_note
 from recbole_elecrec.data.reader import read_inter, remap_categorical
 from recbole_elecrec.data.windows import SequenceWindows
 
@@ -29,14 +32,19 @@ class HistorySequentialDataset(SequentialDataset):
     order_note = None
     # set when rows repeat another row's user, item and time: one warning line for the run
     duplicate_note = None
+    # set when the default load leaves columns of the .inter file out: one line for the run's log
+    column_note = None
 
     def _load_inter_feat(self, token, dataset_path):
         """Without a time column, a row's position in the file is its time.
 
         Sequential datasets sort each user's interactions by ``TIME_FIELD``; a file without one
-        (only users and items, in order) then trains in the order its lines have.
+        (only users and items, in order) then trains in the order its lines have. Columns that
+        a default load left out (``inter_file.default_columns``) are named in ``column_note``.
         """
         super()._load_inter_feat(token, dataset_path)
+        if self.benchmark_filename_list is None:
+            self.column_note = column_note(self.config, Path(dataset_path) / f"{token}.inter")
         if self.time_field in self.inter_feat:
             return
         reason = (f"has no time column '{self.time_field}' (TIME_FIELD)" if self.time_field

@@ -2,10 +2,10 @@
 
 RecBole loads only the columns ``load_col`` names, and its default (for any dataset without a
 YAML file) leaves out the time column that sequential models sort by; a missing or misnamed
-column then fails deep inside RecBole. Here the columns come from the file's header line unless
-the user chose them, and a column the settings name but the file lacks is refused in one line
-that names the setting to change; so is a row that RecBole would read wrong (shifted columns,
-a missing id or time), naming its line.
+column then fails deep inside RecBole. Here the columns come from the file's header line (for
+a sequential model, those it reads) unless the user chose them, and a column the settings name
+but the file lacks is refused in one line that names the setting to change; so is a row that
+RecBole would read wrong (shifted columns, a missing id or time), naming its line.
 """
 
 import csv
@@ -55,11 +55,11 @@ def not_encoded(path, encoding, line=None):
 def check_inter_file(config, file_order):
     """Settle ``config['load_col']`` for the .inter file and check the columns it names.
 
-    When neither the user nor a dataset YAML set ``load_col`` (or ``unload_col``), every column
-    of the header is loaded, the time column included. ``file_order``: the dataset class is
-    this package's, which orders a file without a time column by its rows and checks the rows
-    as it reads them (``reader``); otherwise a model that sorts by time needs a time column,
-    and the rows are checked here.
+    When neither the user nor a dataset YAML set ``load_col`` (or ``unload_col``), the header's
+    columns are loaded, the time column included (``default_columns``). ``file_order``: the
+    dataset class is this package's, which orders a file without a time column by its rows and
+    checks the rows as it reads them (``reader``); otherwise a model that sorts by time needs a
+    time column, and the rows are checked here.
     """
     if config["benchmark_filename"]:
         return  # pre-split files, named otherwise
@@ -121,11 +121,10 @@ def check_time_like(config, path, header):
 
 
 def loaded_columns(config, path, header):
-    """The .inter columns RecBole will load; all of the header's unless someone chose."""
+    """The .inter columns RecBole will load: ``default_columns`` unless someone chose."""
     load_col, unload_col = config["load_col"], config["unload_col"] or {}
-    if ("load_col" not in config.external_config_dict and load_col == DEFAULT_LOAD_COL
-            and "inter" not in unload_col):
-        load_col = config["load_col"] = {**load_col, "inter": list(header)}
+    if default_load(config):
+        load_col = config["load_col"] = {**load_col, "inter": default_columns(config, header)}
     if load_col is not None and not isinstance(load_col, dict):
         raise ValueError(f"load_col must be a dict such as {{'inter': [...]}}, got '{load_col}'")
     if load_col is None or load_col.get("inter") == "*":
@@ -134,6 +133,42 @@ def loaded_columns(config, path, header):
         raise ValueError(f"load_col has no 'inter' list: add the columns of {path} to load "
                          f"(e.g. --load_col=\"{{'inter': {list(header)}}}\")")
     return load_col["inter"]
+
+
+def default_load(config):
+    """Whether nobody chose the .inter columns: neither the user nor a dataset YAML set
+    ``load_col`` (RecBole's own is ``DEFAULT_LOAD_COL``), nor ``unload_col['inter']``. Read
+    from the settings as given, so it holds after ``loaded_columns`` settled ``load_col``."""
+    return ("load_col" not in config.external_config_dict
+            and config.internal_config_dict.get("load_col") == DEFAULT_LOAD_COL
+            and "inter" not in (config["unload_col"] or {}))
+
+
+def default_columns(config, header):
+    """The header's columns, or for a sequential model those its settings name: the user, item
+    and time (its features come from .item files), a label (DIN's and DIEN's) and what
+    ``threshold`` or ``val_interval`` reads. Any other column (a rating) would be read and
+    kept, and by RecBole's sequential datasets turned into a list field, for nothing."""
+    if config["MODEL_TYPE"] != ModelType.SEQUENTIAL:
+        return list(header)
+    named = {config[key] for key in ("USER_ID_FIELD", "ITEM_ID_FIELD", "TIME_FIELD",
+                                     "LABEL_FIELD")}
+    for key in ("threshold", "val_interval"):
+        named.update(config[key] or ())
+    return [name for name in header if name in named]
+
+
+def column_note(config, path):
+    """The log line of a default load that leaves columns of ``path`` out, or None."""
+    if not default_load(config):
+        return None
+    header = read_header(path, config["field_separator"], config["encoding"])
+    loaded = default_columns(config, header)
+    left_out = [name for name in header if name not in loaded]
+    if not left_out:
+        return None
+    return (f"{Path(path).name}: loading {', '.join(loaded)}; left out: {', '.join(left_out)} "
+            "(not used by sequential models; set load_col to load them)")
 
 
 def check_rows(config, path, header, loaded):

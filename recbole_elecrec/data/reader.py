@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from recbole.utils import FeatureSource, FeatureType
+from tqdm import tqdm
 
 from recbole_elecrec.data.inter_file import check_rows, read_header
 
 CHUNK_ROWS = 1_000_000
-PROGRESS_SECONDS = 5  # a read that takes longer logs its progress this often
+PROGRESS_SECONDS = 5  # a read that takes longer shows a progress bar (``show_progress``)
 
 
 class TokenCodes:
@@ -61,9 +62,13 @@ def read_inter(dataset, path):
                if config[key] in loaded]
     tokens = {name: TokenCodes() for name in loaded if header[name] == "token"}
     floats = {name: [] for name in loaded if header[name] == "float"}
-    start = last_log = time.monotonic()
-    rows, size, suspect = 0, Path(path).stat().st_size, False
-    with open(path, "rb") as handle:
+    start = time.monotonic()
+    rows, suspect = 0, False
+    # on stderr, as RecBole's bars: a run's log does not exist yet while its data loads
+    progress = tqdm(total=Path(path).stat().st_size, unit="B", unit_scale=True,
+                    desc=f"reading {Path(path).name}", delay=PROGRESS_SECONDS,
+                    disable=not config["show_progress"])
+    with open(path, "rb") as handle, progress:
         try:
             chunks = pd.read_csv(
                 handle, sep=separator, header=0, names=list(header), encoding=encoding,
@@ -78,10 +83,7 @@ def read_inter(dataset, path):
                 for name, parts in floats.items():
                     parts.append(chunk[name].to_numpy())
                 rows += len(chunk)
-                if time.monotonic() - last_log > PROGRESS_SECONDS:
-                    last_log = time.monotonic()
-                    logger.info(f"{Path(path).name}: {rows:,} rows read "
-                                f"({100 * handle.tell() / max(size, 1):.0f}%)")
+                progress.update(handle.tell() - progress.n)
         except (ValueError, UnicodeDecodeError) as error:  # pandas' ParserError is a ValueError
             check_rows(config, path, header, loaded)  # raises with the line and the problem
             raise ValueError(f"{path}: {str(error).splitlines()[0]}") from None
