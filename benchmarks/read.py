@@ -46,7 +46,8 @@ class Dataset:
 
     def __init__(self):
         self.config = {"field_separator": "\t", "encoding": "utf-8", "USER_ID_FIELD": "user_id",
-                       "ITEM_ID_FIELD": "item_id", "TIME_FIELD": "timestamp"}
+                       "ITEM_ID_FIELD": "item_id", "TIME_FIELD": "timestamp",
+                       "show_progress": False}
         self.field2bucketnum = {}
 
     def _get_load_and_unload_col(self, source):
