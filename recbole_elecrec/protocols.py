@@ -68,7 +68,8 @@ class ProtocolCollector(Collector):
         own_items[h_rows, column] = h_items
         own_scores = torch.full((n_rows, longest), -torch.inf, device=device)
         own_scores[h_rows, column] = scores[h_rows, h_items]
-        own_zeros = torch.where(own_scores > -torch.inf, 0.0, -torch.inf)
+        own_zeros = torch.full((n_rows, longest), -torch.inf, device=device)
+        own_zeros[h_rows, column] = 0.0
         padding = scores[:, :1].clone()
         self.negative.append(negative_share(scores).cpu())
 
