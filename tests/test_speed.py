@@ -1,6 +1,9 @@
 """benchmarks/speed.py runs what each variant names, and counts and rates its products."""
 
 import importlib.util
+import json
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -102,3 +105,24 @@ def test_compare_times_each_precision(speed, data_path, workdir):
     variants = speed.compared_variants("precision=float32,bf16", "tiny", train._dataset,
                                        small_settings(data_path))
     assert [net.low_precision for net, _ in variants.values()] == [None, torch.bfloat16]
+
+
+def test_precision_compares_a_curve_with_the_float32_band(tmp_path):
+    def cell(folder, label, seed, curve):
+        (tmp_path / folder / "cells").mkdir(parents=True, exist_ok=True)
+        record = {"label": label, "seed": seed, "status": "ok", "best_epoch": 1,
+                  "best_valid": {"ndcg@20": max(curve)}, "seconds_per_epoch": 1.0,
+                  "test": {"ndcg@10": 0.1, "hit@10": 0.2},
+                  "history": [{"valid": {"ndcg@20": value}} for value in curve]}
+        (tmp_path / folder / "cells" / f"{seed}.json").write_text(json.dumps(record))
+
+    cell("full", "ELECRec", 1, [0.1, 0.2, 0.3, 0.4])
+    cell("full", "ELECRec", 2, [0.2, 0.3, 0.4, 0.5])
+    cell("low", "ELECRec bf16", 1, [0.15, 0.35, 0.3, 0.45])  # above the band once, by 0.05
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "precision.py"),
+                           "--bf16", str(tmp_path / "low"), "--float32", str(tmp_path / "full")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert ("validation ndcg@20: inside the float32 seeds' band at 3 of 4 epochs; farthest "
+            "outside 0.0500") in done.stdout
+    assert (tmp_path / "low" / "curves.png").stat().st_size > 0
