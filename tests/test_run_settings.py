@@ -86,7 +86,10 @@ def test_ctrl_c_while_the_command_loads_ends_in_one_line(data_path, tmp_path):
     training that follows) ends the same way."""
     process = subprocess.Popen(
         [sys.executable, str(REPO / "run_recbole.py"), *tiny_run(data_path, "--epochs=100")],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # as from a terminal: a suite started in the background runs with SIGINT ignored, and
+        # a child inherits that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(0.7)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
