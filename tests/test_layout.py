@@ -63,11 +63,14 @@ def test_each_concern_has_its_room():
     assert package + "checkpoint.settings" in graph[package + "quick_start"]
 
 
-def test_reading_a_settings_file_imports_neither_torch_nor_recbole(tmp_path):
+def test_reading_a_settings_or_benchmark_file_imports_neither_torch_nor_recbole(tmp_path):
     (tmp_path / "s.yaml").write_text("epochs: 5\n")
+    (tmp_path / "b.yaml").write_text("datasets: [ml-100k]\nmodels: [{model: SASRec}]\n")
     code = ("import sys; from recbole_elecrec.settings_file import SettingsLoader, read_settings; "
+            "from recbole_elecrec.benchmark.spec import read_spec; "
             f"assert read_settings({str(tmp_path / 's.yaml')!r}, SettingsLoader, 'x') == "
-            "{'epochs': 5}; print(sorted(m for m in ('torch', 'recbole') if m in sys.modules))")
+            f"{{'epochs': 5}}; assert read_spec({str(tmp_path / 'b.yaml')!r})['datasets'] == "
+            "['ml-100k']; print(sorted(m for m in ('torch', 'recbole') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                          check=True)
     assert out.stdout.strip() == "[]"

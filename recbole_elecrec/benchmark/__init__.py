@@ -36,7 +36,6 @@ import argparse
 import signal
 from pathlib import Path
 
-from recbole_elecrec.benchmark.runner import run_benchmark, stop_cells
 from recbole_elecrec.errors import command
 
 
@@ -53,6 +52,9 @@ def main(argv=None):
     parser.add_argument("--summaries_only", action="store_true",
                         help="run nothing; rewrite the tables and plots from the finished cells")
     args = parser.parse_args(argv)
+    # imported here: reading a benchmark file (``spec``) needs neither torch nor RecBole
+    from recbole_elecrec.benchmark.runner import run_benchmark, stop_cells
+
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, stop_cells)
     records = run_benchmark(args.spec, args.out, args.summaries_only, args.jobs)
