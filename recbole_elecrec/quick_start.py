@@ -146,8 +146,9 @@ def build_from_config(config, load_weights=None, evaluate_only=False):
         logger.warning(data.order_note)
     if getattr(data, "duplicate_note", None):
         logger.warning(f"{config['dataset']}.inter: {data.duplicate_note}")
-    if getattr(data, "column_note", None):
-        logger.info(data.column_note)
+    for note in ("read_note", "column_note"):
+        if getattr(data, note, None):
+            logger.info(getattr(data, note))
     logger.info(model)
     if flops is not None:
         logger.info(set_color("FLOPs", "blue") + f": {flops}")

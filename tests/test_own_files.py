@@ -83,6 +83,12 @@ def test_own_file_trains_and_says_once_when_in_file_order(workdir, own_data, cap
     notes = [record for record in caplog.records if NOTE in record.getMessage()]
     assert len(notes) == (0 if name == "timed" else 1)
     assert all(record.levelno == logging.WARNING for record in notes)  # on stderr, not only the log
+    # what was read is logged once the run's log exists (after the settings), not before
+    messages = [record.getMessage() for record in caplog.records]
+    read = [i for i, message in enumerate(messages) if re.fullmatch(
+        rf"{name}\.inter: [\d,]+ rows, columns .* \(load_col\), read in [\d.]+ s", message)]
+    settings_logged = next(i for i, message in enumerate(messages) if "Hyper Parameters" in message)
+    assert len(read) == 1 and read[0] > settings_logged
 
 
 def test_file_order_with_a_float_column_only_when_chosen(workdir):

@@ -32,6 +32,8 @@ class HistorySequentialDataset(SequentialDataset):
     order_note = None
     # set when rows repeat another row's user, item and time: one warning line for the run
     duplicate_note = None
+    # what this package's reader read (``reader.read_inter``): one line for the run's log
+    read_note = None
     # set when the default load leaves columns of the .inter file out: one line for the run's log
     column_note = None
 

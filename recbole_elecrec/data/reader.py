@@ -7,7 +7,6 @@ distinct token stored once, and each chunk's rows pass vectorized tests. Only wh
 fails one does ``check_rows`` read the file for the exact line and wording of the problem.
 """
 
-import logging
 import time
 from pathlib import Path
 
@@ -44,9 +43,10 @@ class TokenCodes:
 
 def read_inter(dataset, path):
     """``path`` as RecBole's ``_load_feat`` returns it, token columns categorical, its fields
-    registered on ``dataset``; None where this reader does not apply (sequence columns, a
-    separator of several characters, no column to load): RecBole's reader does then."""
-    config, logger = dataset.config, logging.getLogger()
+    registered on ``dataset``, what was read in its ``read_note``; None where this reader does
+    not apply (sequence columns, a separator of several characters, no column to load):
+    RecBole's reader does then."""
+    config = dataset.config
     separator, encoding = config["field_separator"], config["encoding"]
     header = read_header(path, separator, encoding)
     load_col, unload_col = dataset._get_load_and_unload_col(FeatureSource.INTERACTION)
@@ -89,8 +89,8 @@ def read_inter(dataset, path):
             raise ValueError(f"{path}: {str(error).splitlines()[0]}") from None
     if suspect:
         check_rows(config, path, header, loaded)
-    logger.info(f"{Path(path).name}: {rows:,} rows, columns {', '.join(loaded)} "
-                f"(load_col), read in {time.monotonic() - start:.1f} s")
+    dataset.read_note = (f"{Path(path).name}: {rows:,} rows, columns {', '.join(loaded)} "
+                         f"(load_col), read in {time.monotonic() - start:.1f} s")
     frame = {name: tokens[name].column() if name in tokens
              else np.concatenate(floats[name] or [np.zeros(0)]) for name in loaded}
     return pd.DataFrame(frame, columns=loaded)
